@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// Runs the TypeScript sources through tsx, so the installed command is the code in src/.
+import { register } from "tsx/esm/api";
+
+register();
+const { uptablesRestoreMain } = await import("../src/cli/main.ts");
+process.exitCode = uptablesRestoreMain(process.argv.slice(2));

@@ -1,0 +1,89 @@
+// The three faces of every match (-m NAME) and target (-j NAME), as iptables' libxt_*.c have them:
+// parse the options, print them as iptables-save and iptables -L do, and say where the kernel accepts them.
+import type { Hook } from "../rules/hooks.ts";
+import type { TableName } from "../rules/tables.ts";
+
+export interface OptionSpec {
+  /** Long option name without the dashes, e.g. "dport". */
+  readonly name: string;
+  /** Whether it takes an argument (iptables' required_argument). */
+  readonly hasArg: boolean;
+  /** Whether `! --name` is allowed. */
+  readonly invertible?: boolean;
+  /** Whether it may be given more than once in one rule. */
+  readonly repeatable?: boolean;
+  /** Other spellings (`destination-port` for `dport`); `parse` always receives `name`. */
+  readonly aliases?: readonly string[];
+}
+
+/** What an extension can see of the rule while its options are parsed. */
+export interface ParseContext {
+  readonly table: TableName;
+  /** The rule's `-p` protocol number (0 = all), as far as it was given before or after the options. */
+  readonly protocol: number;
+  readonly protocolInverted: boolean;
+  /**
+   * Consumes the next word of the command line and returns it, for options with more than one
+   * argument (`--tcp-flags MASK COMP`); undefined when there is none or it is an option.
+   */
+  takeExtraArgument(): string | undefined;
+}
+
+/** What `finalCheck` sees: the whole rule's basic part, after every option was parsed. */
+export interface RuleContext {
+  readonly table: TableName;
+  readonly protocol: number;
+  readonly protocolInverted: boolean;
+}
+
+export interface PrintOptions {
+  /** -n: numbers instead of names (ports, addresses). */
+  readonly numeric: boolean;
+}
+
+interface ExtensionBase<Data> {
+  /** The name after -m or -j, exactly as iptables-save prints it. */
+  readonly name: string;
+  readonly options: readonly OptionSpec[];
+  /** Fresh option data for one use of the extension in one rule. */
+  init(): Data;
+  /** Takes one option; throws ParameterProblem with iptables' wording when it is wrong. */
+  parse(data: Data, option: string, argument: string | undefined, inverted: boolean, ctx: ParseContext): void;
+  /** Checks the options together once the rule is complete (xtables' x6_fcheck). */
+  finalCheck?(data: Data, ctx: RuleContext): void;
+  /** The options as iptables-save prints them after "-m NAME" / "-j NAME", without a leading space; "" for none. */
+  save(data: Data): string;
+  /** The options as `iptables -L` prints them in the last column, without a leading space. */
+  print(data: Data, opts: PrintOptions): string;
+  /** The tables the kernel accepts the extension in; undefined for all. */
+  readonly tables?: readonly TableName[];
+  /** The hooks the kernel accepts it from (a rule in a user chain is checked against every hook that reaches it). */
+  readonly hooks?: readonly Hook[];
+  /** Further checks that depend on the hooks that reach the rule; returns a reason, or null when acceptable. */
+  checkHooks?(data: Data, hooks: ReadonlySet<Hook>): string | null;
+}
+
+export interface MatchExtension<Data = unknown> extends ExtensionBase<Data> {
+  readonly kind: "match";
+  /**
+   * The protocol the match needs (`-p tcp` for -m tcp); with `requiresProtocolMessage` the text
+   * iptables gives when it is missing, e.g. "TCP match requires '-p tcp'".
+   */
+  readonly requiredProtocol?: number;
+  readonly requiresProtocolMessage?: string;
+}
+
+export interface TargetExtension<Data = unknown> extends ExtensionBase<Data> {
+  readonly kind: "target";
+}
+
+export type Extension = MatchExtension | TargetExtension;
+
+/** Ties an extension to its typed data for authors; the registry stores them type-erased. */
+export function defineMatch<Data>(ext: Omit<MatchExtension<Data>, "kind">): MatchExtension {
+  return { kind: "match", ...ext } as MatchExtension;
+}
+
+export function defineTarget<Data>(ext: Omit<TargetExtension<Data>, "kind">): TargetExtension {
+  return { kind: "target", ...ext } as TargetExtension;
+}

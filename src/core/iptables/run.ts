@@ -1,0 +1,99 @@
+// The three commands as pure functions of (rule set, arguments): what they print and their exit
+// code, with error texts shaped as iptables shapes them. The CLI adds only files, locks and stdio.
+import { KernelRefusal, ParameterProblem, RuleSetError } from "../rules/errors.ts";
+import type { RuleSet } from "../rules/model.ts";
+import { isTableName } from "../rules/tables.ts";
+import { parseCommand, VersionProblem } from "./command.ts";
+import { executeCommand } from "./execute.ts";
+import { restore, RestoreError, type RestoreOptions } from "./restore.ts";
+import { formatSave } from "./save.ts";
+import { USAGE } from "./usage.ts";
+
+export const VERSION = "0.1.0";
+/** Where iptables says "(nf_tables)" or "(legacy)", uptables names its own backend. */
+export const BACKEND = "userspace";
+
+export interface Outcome {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: number;
+  /** Whether the rule set changed (so the caller must store it). */
+  readonly changed: boolean;
+}
+
+const versionTag = (program: string): string => `${program} v${VERSION} (${BACKEND})`;
+
+function tryHint(program: string): string {
+  return `Try \`${program} -h' or '${program} --help' for more information.\n`;
+}
+
+function ensureNewline(text: string): string {
+  return text.endsWith("\n") ? text : `${text}\n`;
+}
+
+/** iptables' wording for an error thrown while running one command. */
+export function formatError(program: string, error: unknown): { stderr: string; exitCode: number } {
+  if (error instanceof ParameterProblem) {
+    // iptables prints the message, a newline, then the hint (messages that end in "\n" leave a blank line).
+    return { stderr: `${versionTag(program)}: ${error.message}\n${tryHint(program)}`, exitCode: 2 };
+  }
+  if (error instanceof VersionProblem) {
+    return { stderr: `${versionTag(program)}: ${ensureNewline(error.message)}`, exitCode: 3 };
+  }
+  if (error instanceof RuleSetError) {
+    return { stderr: `${program}: ${ensureNewline(error.message)}`, exitCode: error.exitCode };
+  }
+  if (error instanceof KernelRefusal) {
+    return { stderr: `${versionTag(program)}:  ${error.message}\n`, exitCode: 4 };
+  }
+  throw error;
+}
+
+export function runIptables(rules: RuleSet, argv: readonly string[], program = "uptables"): Outcome {
+  try {
+    const cmd = parseCommand(argv, { program });
+    if (cmd.command === "version") return { stdout: `${versionTag(program)}\n`, stderr: "", exitCode: 0, changed: false };
+    if (cmd.command === "help") return { stdout: `${versionTag(program)}\n\n${USAGE(program)}`, stderr: "", exitCode: 0, changed: false };
+    const stdout = executeCommand(rules, cmd);
+    const changed = !(cmd.command === "list" || cmd.command === "list-rules" || cmd.command === "check") || cmd.zeroAfterList;
+    return { stdout, stderr: "", exitCode: 0, changed };
+  } catch (error) {
+    return { stdout: "", ...formatError(program, error), changed: false };
+  }
+}
+
+export interface SaveArgs {
+  counters: boolean;
+  table: string | undefined;
+}
+
+export function runSave(rules: RuleSet, args: SaveArgs, banner?: { generatedBy: string; date: string }): Outcome {
+  if (args.table !== undefined && !isTableName(args.table)) {
+    return { stdout: "", stderr: `${versionTag("uptables-save")}: Table '${args.table}' does not exist\n`, exitCode: 1, changed: false };
+  }
+  const stdout = formatSave(rules, { counters: args.counters, table: args.table as never, banner });
+  return { stdout, stderr: "", exitCode: 0, changed: false };
+}
+
+export function runRestore(rules: RuleSet, text: string, opts: RestoreOptions, program = "uptables-restore"): Outcome {
+  try {
+    restore(rules, text, opts);
+    return { stdout: "", stderr: "", exitCode: 0, changed: !opts.test };
+  } catch (error) {
+    if (!(error instanceof RestoreError)) throw error;
+    return { stdout: "", stderr: formatRestoreError(program, error), exitCode: error.exitCode, changed: false };
+  }
+}
+
+export function formatRestoreError(program: string, error: RestoreError): string {
+  switch (error.style) {
+    case "parameter":
+      return `${versionTag(program)}: ${error.message}\nError occurred at line: ${error.line}\n${tryHint(program)}`;
+    case "failed":
+      return `${program}: line ${error.line} failed: ${ensureNewline(error.message)}`;
+    case "kernel":
+      return `${versionTag(program)}: \nline ${error.line}: ${ensureNewline(error.message)}`;
+    case "plain":
+      return `${program}: ${ensureNewline(error.message)}`;
+  }
+}

@@ -1,0 +1,47 @@
+// Errors of the rule language, with the exit codes iptables uses.
+
+/** iptables' exit codes: 1 other problem, 2 parameter problem, 3 version problem, 4 resource/kernel problem. */
+export const enum ExitCode {
+  Other = 1,
+  ParameterProblem = 2,
+  VersionProblem = 3,
+  ResourceProblem = 4,
+}
+
+/** A bad command line or rule: iptables prints it after its version prefix and adds the help hint. */
+export class ParameterProblem extends Error {
+  readonly exitCode = ExitCode.ParameterProblem;
+  override readonly name = "ParameterProblem";
+}
+
+/**
+ * A refusal that comes from the rule set itself (iptables prints "iptables: <message>.", exit 1),
+ * e.g. "Bad rule (does a matching rule exist in that chain?)".
+ */
+export class RuleSetError extends Error {
+  override readonly name = "RuleSetError";
+  constructor(
+    message: string,
+    readonly exitCode: number = ExitCode.Other,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A refusal the kernel would give when the table is committed (iptables-nft prints
+ * " RULE_APPEND failed (Invalid argument): rule in chain X", exit 4): a target in a chain whose
+ * hooks it cannot run in, a jump loop, and the like. `detail` says why, for people.
+ */
+export class KernelRefusal extends Error {
+  readonly exitCode = ExitCode.ResourceProblem;
+  override readonly name = "KernelRefusal";
+  constructor(
+    readonly operation: string,
+    readonly errno: string,
+    readonly object: string,
+    readonly detail: string,
+  ) {
+    super(`${operation} failed (${errno}): ${object}`);
+  }
+}
