@@ -347,8 +347,10 @@ class CommandParser {
       case "o": {
         this.markOption(id, inverted);
         const iface = parseInterface(arg!);
-        if (id === "i") this.inInterface = { name: iface, inverted };
-        else this.outInterface = { name: iface, inverted };
+        // "+" alone is every interface: iptables stores no interface match for it.
+        const match = iface === "+" && !inverted ? null : { name: iface, inverted };
+        if (id === "i") this.inInterface = match;
+        else this.outInterface = match;
         return;
       }
       case "f":
