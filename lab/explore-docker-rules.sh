@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The main job until the labs land: load Docker's real rule set into an offline rule-set file and
+# look at it the way iptables users do. No root, no daemon: everything works on the file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rules=${1:-../shared/corpus/docker/iptabler/hairpin=false,internal=false,icc=true,masq=true,snat=false,gwm=nat,bindlh=false.rules}
+file=$(mktemp /tmp/uptables-explore.XXXXXX.rules)
+trap 'rm -f "$file" "$file.lock"' EXIT
+export UPTABLES_RULESET=$file
+
+run() { echo; echo "\$ $*"; "$@"; }
+run npx uptables-restore "$rules"
+run npx uptables -t nat -L -n -v
+run npx uptables -L DOCKER --line-numbers -n
+run npx uptables -t nat -S
+# Publish another port the way dockerd does, then check it is there.
+run npx uptables --wait -t nat -I DOCKER -p tcp -d 0/0 --dport 8443 -j DNAT --to-destination 192.168.0.2:443 ! -i br-dummy
+run npx uptables -t nat -C DOCKER -p tcp --dport 8443 -j DNAT --to-destination 192.168.0.2:443 ! -i br-dummy
+run npx uptables-save -t nat
