@@ -32,7 +32,7 @@ export function storeRuleset(path: string, rules: RuleSet): void {
   const temporary = `${path}.tmp-${process.pid}`;
   const fd = openSync(temporary, "w", 0o644);
   try {
-    writeSync(fd, formatSave(rules, { counters: true }));
+    writeSync(fd, formatSave(rules, { counters: true, kernelView: true }));
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -1,5 +1,6 @@
 // The three faces of every match (-m NAME) and target (-j NAME), as iptables' libxt_*.c have them:
 // parse the options, print them as iptables-save and iptables -L do, and say where the kernel accepts them.
+import type { PacketContext } from "../engine/packet-context.ts";
 import type { Hook } from "../rules/hooks.ts";
 import type { TableName } from "../rules/tables.ts";
 
@@ -63,8 +64,19 @@ interface ExtensionBase<Data> {
   checkHooks?(data: Data, hooks: ReadonlySet<Hook>): string | null;
 }
 
+/** The per-packet face of a match: does the packet match? Must not allocate. */
+export type MatchFunction = (ctx: PacketContext) => boolean;
+
+/**
+ * The per-packet face of a target: NF_DROP, NF_ACCEPT, or XT_CONTINUE to go on with the next rule
+ * (engine/verdict.ts). Side effects (a mark, a NAT request, a REJECT reply) go on the context.
+ */
+export type TargetFunction = (ctx: PacketContext) => number;
+
 export interface MatchExtension<Data = unknown> extends ExtensionBase<Data> {
   readonly kind: "match";
+  /** Builds the per-packet test once, when the rule set is loaded into the engine. */
+  compile?(data: Data): MatchFunction;
   /**
    * The protocol the match needs (`-p tcp` for -m tcp); with `requiresProtocolMessage` the text
    * iptables gives when it is missing, e.g. "TCP match requires '-p tcp'".
@@ -75,6 +87,8 @@ export interface MatchExtension<Data = unknown> extends ExtensionBase<Data> {
 
 export interface TargetExtension<Data = unknown> extends ExtensionBase<Data> {
   readonly kind: "target";
+  /** Builds the per-packet action once, when the rule set is loaded into the engine. */
+  compile?(data: Data): TargetFunction;
 }
 
 export type Extension = MatchExtension | TargetExtension;

@@ -1,221 +1,401 @@
-// Carries out one parsed iptables command on a rule set, as the kernel and iptables would:
-// the same refusals, the same exit codes, and the rule set left untouched when a command fails.
-import { KernelRefusal, RuleSetError } from "../rules/errors.ts";
-import { newUserChain, type Chain, type RuleSet, type Table } from "../rules/model.ts";
-import { validateTable } from "../rules/validate.ts";
-import { findTarget } from "../extensions/registry.ts";
-import { ParameterProblem } from "../rules/errors.ts";
-import type { Command } from "./command.ts";
+// Carries out one parsed iptables command on a rule set as iptables-nft 1.8.9 and the kernel do:
+// the same refusals with the same errnos and exit codes, the same `-v` output, tables and built-in
+// chains created when iptables-nft creates them (see model.ts), and the rule set left untouched
+// when a command fails (every change is made on a copy that replaces the original at the end, as
+// a netlink batch is committed whole or not at all).
+import { FailedAfterOutput, KernelRefusal, ParameterProblem, PrefixedProblem, RuleSetError } from "../rules/errors.ts";
+import {
+  ensureAllBuiltinChains,
+  ensureBuiltinChain,
+  isBuiltinChainName,
+  listedChains,
+  newTable,
+  newUserChain,
+  type Chain,
+  type Rule,
+  type RuleSet,
+  type Table,
+} from "../rules/model.ts";
+import { BUILTIN_CHAINS } from "../rules/tables.ts";
+import { checkNewRule, validateTable } from "../rules/validate.ts";
+import { MAX_CHAIN_NAME, type Command } from "./command.ts";
 import { jumpTarget, sameRule } from "./rule-format.ts";
-import { listChains } from "./list.ts";
+import { formatRuleForCommand, listChains } from "./list.ts";
 import { listRules } from "./list-rules.ts";
 
-/** XT_EXTENSION_MAXNAMELEN: chain names are at most 28 characters. */
-const MAX_CHAIN_NAME = 28;
-
+// iptables' words for the errnos it reports itself (nft_strerror), printed as "iptables: TEXT".
 const NO_SUCH_CHAIN = "No chain/target/match by that name.";
 const BAD_RULE = "Bad rule (does a matching rule exist in that chain?).";
 
-/** The operation name iptables-nft reports when the kernel refuses a change. */
+/** The netlink operation iptables-nft names when the kernel refuses a rule. */
 const KERNEL_OPERATION: Partial<Record<Command["command"], string>> = {
   append: "RULE_APPEND",
   insert: "RULE_INSERT",
   replace: "RULE_REPLACE",
 };
 
-/**
- * Runs the command; returns what it prints on stdout. Throws ParameterProblem, RuleSetError or
- * KernelRefusal (each with its exit code) and then leaves `rules` exactly as it was.
- */
-export function executeCommand(rules: RuleSet, cmd: Command): string {
-  if (cmd.command === "list" || cmd.command === "list-rules") {
-    const existing = rules.tables.get(cmd.table);
-    const table = existing ?? rules.clone().table(cmd.table);
-    if (cmd.chain !== null && !table.chains.has(cmd.chain)) throw new RuleSetError(NO_SUCH_CHAIN);
-    const out = cmd.command === "list" ? listChains(table, cmd) : listRules(table, cmd);
-    if (cmd.zeroAfterList && existing) zero(existing, cmd.chain, null);
-    return out;
-  }
-  // Work on a copy of the table, check it as the kernel would, then swap it in.
-  const working = rules.clone();
-  const table = working.table(cmd.table);
-  applyToTable(table, cmd);
-  const problem = validateTable(table);
-  if (problem) {
-    const operation = KERNEL_OPERATION[cmd.command] ?? "TABLE_COMMIT";
-    throw new KernelRefusal(operation, problem.errno, `rule in chain ${cmd.chain ?? problem.chain}`, problem.reason);
-  }
-  rules.replaceWith(working);
-  return "";
+export interface Execution {
+  /** What the command prints on stdout. */
+  readonly stdout: string;
+  /** Whether the rule set changed (so the caller must store it). */
+  readonly changed: boolean;
 }
 
-function chainOf(table: Table, name: string | null): Chain {
-  const chain = name === null ? undefined : table.chains.get(name);
+/**
+ * Runs the command. Throws ParameterProblem, RuleSetError, KernelRefusal or PrefixedProblem (each
+ * with its exit code), wrapped in FailedAfterOutput when something was printed first; `rules` is
+ * then exactly as it was.
+ */
+export function executeCommand(rules: RuleSet, cmd: Command): Execution {
+  const working = rules.clone();
+  const result = applyCommand(working, cmd);
+  if (result.changed) rules.replaceWith(working);
+  return result;
+}
+
+/**
+ * Runs the command on `rules` itself, which it may leave half changed when it throws: for callers
+ * that work on a copy already (executeCommand, iptables-restore's transaction).
+ */
+export function applyCommand(rules: RuleSet, cmd: Command): Execution {
+  const output = new Output();
+  try {
+    const changed = run(rules, cmd, output);
+    return { stdout: output.text, changed };
+  } catch (error) {
+    if (output.text !== "" && error instanceof Error) throw new FailedAfterOutput(output.text, error);
+    throw error;
+  }
+}
+
+class Output {
+  text = "";
+  print(line: string): void {
+    this.text += line;
+  }
+}
+
+function run(rules: RuleSet, cmd: Command, out: Output): boolean {
+  switch (cmd.command) {
+    case "list":
+    case "list-rules":
+      return list(rules, cmd, out);
+    case "append":
+    case "insert":
+    case "replace":
+    case "check":
+    case "delete":
+      if (cmd.command === "delete" && cmd.ruleNumber !== null) return deleteNumber(rules, cmd);
+      return ruleCommand(rules, cmd, out);
+    case "flush":
+      return flush(rules, cmd, out);
+    case "zero":
+      return zero(rules, cmd, out);
+    case "new-chain":
+      return newChain(rules, cmd);
+    case "delete-chain":
+      return deleteChains(rules, cmd, out);
+    case "policy":
+      return setPolicy(rules, cmd);
+    case "rename-chain":
+      return renameChain(rules, cmd);
+    case "help":
+    case "version":
+      return false;
+  }
+}
+
+// ---- listing ---------------------------------------------------------------------------------
+
+function list(rules: RuleSet, cmd: Command, out: Output): boolean {
+  const existing = rules.tables.get(cmd.table);
+  const table = existing ?? newTable(cmd.table);
+  if (cmd.chain !== null && !table.chains.has(cmd.chain) && !isBuiltinChainName(table, cmd.chain)) {
+    throw new PrefixedProblem(`chain \`${cmd.chain}' in table \`${cmd.table}' is incompatible, use 'nft' tool.`);
+  }
+  const format = { ...cmd, verbose: cmd.verbose > 0 };
+  out.print(cmd.command === "list" ? listChains(table, format) : listRules(table, format));
+  if (!cmd.zeroAfterList) return false;
+  if (cmd.zeroRuleNumber) {
+    zeroRule(existing, cmd.chain, cmd.ruleNumber!);
+    return true;
+  }
+  // iptables shows built-in chains that do not exist yet; zeroing them creates them, and fails
+  // when even the table does not exist.
+  const shown = cmd.chain === null ? listedChains(table) : listedChains(table).filter((c) => c.name === cmd.chain);
+  if (!existing) {
+    const first = shown[0]!;
+    throw new KernelRefusal("CHAIN_ZERO", "No such file or directory", `chain ${first.name}`, "the table does not exist");
+  }
+  for (const chain of shown) {
+    const real = chain.hook !== null ? ensureBuiltinChain(existing, chain.hook) : chain;
+    zeroChain(real);
+    if (cmd.verbose) out.print(`Zeroing chain \`${real.name}'\n`);
+  }
+  return true;
+}
+
+// ---- rules -----------------------------------------------------------------------------------
+
+/** The chain named `name` if it exists (a built-in chain not created yet does not). */
+function existingChain(table: Table | undefined, name: string | null): Chain | undefined {
+  return name === null ? undefined : table?.chains.get(name);
+}
+
+/** iptables-nft's nft_chain_exists: a chain of the rule set, or any built-in chain name of the table. */
+function chainNameExists(table: Table | undefined, tableName: Table["name"], name: string): boolean {
+  return (table?.chains.has(name) ?? false) || (BUILTIN_CHAINS[tableName] as readonly string[]).includes(name);
+}
+
+function ruleCommand(rules: RuleSet, cmd: Command, out: Output): boolean {
+  const chainName = cmd.chain!;
+  const existing = rules.tables.get(cmd.table);
+  // nft_cmd_new: a jump to a chain that does not exist is refused before anything is done.
+  for (const rule of cmd.rules) {
+    const target = jumpTarget(rule);
+    if (target !== null && !chainNameExists(existing, cmd.table, target)) {
+      throw new ParameterProblem(`Chain '${target}' does not exist`);
+    }
+  }
+  let changed = false;
+  for (const rule of cmd.rules) {
+    switch (cmd.command) {
+      case "append": {
+        const table = rules.table(cmd.table);
+        if (cmd.verbose) out.print(formatRuleForCommand(rule));
+        const chain = chainForNewRule(table, chainName);
+        chain.rules.push(rule);
+        commitRule(table, rule, cmd);
+        changed = true;
+        break;
+      }
+      case "insert": {
+        const table = rules.table(cmd.table);
+        const chain = chainForNewRule(table, chainName);
+        const index = (cmd.ruleNumber ?? 1) - 1;
+        if (index > chain.rules.length) throw new RuleSetError("Index of insertion too big.");
+        if (cmd.verbose) out.print(formatRuleForCommand(rule));
+        chain.rules.splice(index, 0, rule);
+        commitRule(table, rule, cmd);
+        changed = true;
+        break;
+      }
+      case "replace": {
+        const table = rules.tables.get(cmd.table);
+        const chain = existingChain(table, chainName);
+        if (!table || !chain) throw new RuleSetError(NO_SUCH_CHAIN);
+        const index = cmd.ruleNumber! - 1;
+        if (index >= chain.rules.length) throw new RuleSetError("Index of replacement too big.");
+        if (cmd.verbose) out.print(formatRuleForCommand(rule));
+        chain.rules[index] = rule;
+        commitRule(table, rule, cmd);
+        changed = true;
+        break;
+      }
+      case "check":
+      case "delete": {
+        // No chain, no rule: iptables-nft says the same either way.
+        const chain = existingChain(rules.tables.get(cmd.table), chainName);
+        if (!chain) throw new RuleSetError(BAD_RULE);
+        const index = chain.rules.findIndex((r) => sameRule(r, rule));
+        if (index < 0) throw new RuleSetError(BAD_RULE);
+        if (cmd.verbose) out.print(formatRuleForCommand(rule));
+        if (cmd.command === "delete") {
+          chain.rules.splice(index, 1);
+          changed = true;
+        }
+        break;
+      }
+    }
+  }
+  return changed;
+}
+
+/** The chain -A/-I add to: a built-in chain is created on first use, a user chain must exist. */
+function chainForNewRule(table: Table, name: string): Chain {
+  if (isBuiltinChainName(table, name)) return ensureBuiltinChain(table, name);
+  const chain = table.chains.get(name);
   if (!chain) throw new RuleSetError(NO_SUCH_CHAIN);
   return chain;
 }
 
-function checkJumpExists(table: Table, cmd: Command): void {
-  const target = cmd.rule ? jumpTarget(cmd.rule) : null;
-  if (target === null) return;
-  if (!table.chains.has(target)) throw new ParameterProblem(`Chain '${target}' does not exist`);
+/** What the kernel checks when it takes the rule in and commits the table. */
+function commitRule(table: Table, rule: Rule, cmd: Command): void {
+  const operation = KERNEL_OPERATION[cmd.command] ?? "RULE_APPEND";
+  const object = `rule in chain ${cmd.chain}`;
+  const refused = checkNewRule(table, rule);
+  if (refused) throw new KernelRefusal(operation, refused.errno, object, refused.reason);
+  const problem = validateTable(table);
+  if (problem) throw new KernelRefusal(operation, problem.errno, object, problem.reason);
 }
 
-export function applyToTable(table: Table, cmd: Command): void {
-  switch (cmd.command) {
-    case "append": {
-      const chain = chainOf(table, cmd.chain);
-      checkJumpExists(table, cmd);
-      chain.rules.push(cmd.rule!);
-      return;
-    }
-    case "insert": {
-      const chain = chainOf(table, cmd.chain);
-      checkJumpExists(table, cmd);
-      const index = (cmd.ruleNumber ?? 1) - 1;
-      if (index > chain.rules.length) throw new RuleSetError("Index of insertion too big.");
-      chain.rules.splice(index, 0, cmd.rule!);
-      return;
-    }
-    case "replace": {
-      const chain = chainOf(table, cmd.chain);
-      checkJumpExists(table, cmd);
-      const index = cmd.ruleNumber! - 1;
-      if (index >= chain.rules.length) throw new RuleSetError("Index of replacement too big.");
-      chain.rules[index] = cmd.rule!;
-      return;
-    }
-    case "check": {
-      const chain = chainOf(table, cmd.chain);
-      checkJumpExists(table, cmd);
-      if (!chain.rules.some((r) => sameRule(r, cmd.rule!))) throw new RuleSetError(BAD_RULE);
-      return;
-    }
-    case "delete": {
-      const chain = chainOf(table, cmd.chain);
-      if (cmd.ruleNumber !== null) {
-        if (cmd.ruleNumber > chain.rules.length) throw new RuleSetError("Index of deletion too big.");
-        chain.rules.splice(cmd.ruleNumber - 1, 1);
-        return;
-      }
-      checkJumpExists(table, cmd);
-      const index = chain.rules.findIndex((r) => sameRule(r, cmd.rule!));
-      if (index < 0) throw new RuleSetError(BAD_RULE);
-      chain.rules.splice(index, 1);
-      return;
-    }
-    case "flush": {
-      if (cmd.chain === null) {
-        for (const chain of table.chains.values()) chain.rules = [];
-      } else {
-        chainOf(table, cmd.chain).rules = [];
-      }
-      return;
-    }
-    case "zero":
-      zero(table, cmd.chain, cmd.ruleNumber);
-      return;
-    case "new-chain":
-      newChain(table, cmd.chain!);
-      return;
-    case "delete-chain":
-      deleteChains(table, cmd.chain);
-      return;
-    case "policy": {
-      const chain = table.chains.get(cmd.chain!);
-      if (!chain || chain.hook === null) throw new RuleSetError("Bad built-in chain name.");
-      if (cmd.argument !== "ACCEPT" && cmd.argument !== "DROP") throw new RuleSetError("Bad policy name.");
-      chain.policy = cmd.argument;
-      return;
-    }
-    case "rename-chain":
-      renameChain(table, cmd.chain!, cmd.argument!);
-      return;
-    case "list":
-    case "list-rules":
-    case "help":
-    case "version":
-      return;
+function deleteNumber(rules: RuleSet, cmd: Command): boolean {
+  const chain = existingChain(rules.tables.get(cmd.table), cmd.chain);
+  if (!chain) throw new RuleSetError(NO_SUCH_CHAIN);
+  if (cmd.ruleNumber! > chain.rules.length) throw new RuleSetError("Index of deletion too big.");
+  chain.rules.splice(cmd.ruleNumber! - 1, 1);
+  return true;
+}
+
+// ---- chains ----------------------------------------------------------------------------------
+
+/** User chains in the order iptables walks them for -F/-Z/-X without a chain: by name. */
+function chainsByName(table: Table): Chain[] {
+  return listedChains(table).filter((c) => table.chains.get(c.name) === c);
+}
+
+function flush(rules: RuleSet, cmd: Command, out: Output): boolean {
+  if (cmd.chain !== null) {
+    const table = rules.table(cmd.table);
+    const chain = chainForNewRule(table, cmd.chain);
+    if (cmd.verbose) out.print(`Flushing chain \`${chain.name}'\n`);
+    chain.rules = [];
+    return true;
+  }
+  // Without a chain, only `-v` makes iptables-nft create the table and its built-in chains.
+  if (!cmd.verbose && !rules.tables.has(cmd.table)) return false;
+  const table = rules.table(cmd.table);
+  if (cmd.verbose) ensureAllBuiltinChains(table);
+  for (const chain of chainsByName(table)) {
+    if (cmd.verbose) out.print(`Flushing chain \`${chain.name}'\n`);
+    chain.rules = [];
+  }
+  return true;
+}
+
+function zeroChain(chain: Chain): void {
+  chain.policyCounters.packets = 0;
+  chain.policyCounters.bytes = 0;
+  for (const rule of chain.rules) {
+    rule.counters.packets = 0;
+    rule.counters.bytes = 0;
   }
 }
 
-function zero(table: Table, chainName: string | null, ruleNumber: number | null): void {
-  const chains = chainName === null ? [...table.chains.values()] : [chainOf(table, chainName)];
-  for (const chain of chains) {
-    if (ruleNumber !== null) {
-      const rule = chain.rules[ruleNumber - 1];
-      if (!rule) throw new RuleSetError(NO_SUCH_CHAIN);
-      rule.counters.packets = 0;
-      rule.counters.bytes = 0;
-      continue;
-    }
-    chain.policyCounters.packets = 0;
-    chain.policyCounters.bytes = 0;
-    for (const rule of chain.rules) {
-      rule.counters.packets = 0;
-      rule.counters.bytes = 0;
-    }
+/** -Z CHAIN N: a chain that does not exist is a "bad rule"; a rule number past the end does nothing. */
+function zeroRule(table: Table | undefined, chainName: string | null, ruleNumber: number): void {
+  const chain = existingChain(table, chainName);
+  if (!chain) throw new RuleSetError(BAD_RULE);
+  const rule = chain.rules[ruleNumber - 1];
+  if (rule) {
+    rule.counters.packets = 0;
+    rule.counters.bytes = 0;
   }
 }
 
-/** The checks iptables makes on a new chain name before it asks the kernel. */
-export function checkChainName(name: string): void {
-  if (name.length > MAX_CHAIN_NAME) {
-    throw new ParameterProblem(`chain name \`${name}' too long (must be under ${MAX_CHAIN_NAME + 1} chars)`);
+function zero(rules: RuleSet, cmd: Command, out: Output): boolean {
+  const table = rules.tables.get(cmd.table);
+  if (cmd.zeroRuleNumber) {
+    zeroRule(table, cmd.chain, cmd.ruleNumber!);
+    return true;
   }
-  if (name.startsWith("-") || name.startsWith("!")) {
-    throw new ParameterProblem(`chain name not allowed to start with \`${name[0]}'\n`);
-  }
-  if (findTarget(name) || name === "ACCEPT" || name === "DROP" || name === "RETURN") {
-    throw new ParameterProblem(`chain name may not clash with target name\n`);
-  }
-  if (/\s/.test(name) || name === "") throw new ParameterProblem(`Invalid chain name \`${name}'`);
-}
-
-function newChain(table: Table, name: string): void {
-  checkChainName(name);
-  if (table.chains.has(name)) throw new RuleSetError("Chain already exists.");
-  table.chains.set(name, newUserChain(name));
-}
-
-function referenceCount(table: Table, name: string): number {
-  let count = 0;
-  for (const chain of table.chains.values()) for (const rule of chain.rules) if (jumpTarget(rule) === name) count++;
-  return count;
-}
-
-function deleteChains(table: Table, name: string | null): void {
-  if (name !== null) {
-    const chain = table.chains.get(name);
+  if (cmd.chain !== null) {
+    const chain = existingChain(table, cmd.chain);
     if (!chain) throw new RuleSetError(NO_SUCH_CHAIN);
-    if (chain.hook !== null) throw new KernelRefusal("CHAIN_DEL", "Operation not permitted", `chain ${name}`, "built-in chains cannot be deleted");
-    if (referenceCount(table, name) > 0) {
-      throw new KernelRefusal("CHAIN_DEL", "Device or resource busy", `chain ${name}`, "the chain is still referenced");
-    }
-    if (chain.rules.length > 0) {
-      throw new KernelRefusal("CHAIN_DEL", "Device or resource busy", `chain ${name}`, "the chain is not empty");
-    }
-    table.chains.delete(name);
-    return;
+    if (cmd.verbose) out.print(`Zeroing chain \`${chain.name}'\n`);
+    zeroChain(chain);
+    return true;
   }
-  // -X without a name deletes every user chain that nothing else refers to.
-  for (const chain of [...table.chains.values()]) {
-    if (chain.hook !== null) continue;
-    const referencedFromOutside = [...table.chains.values()].some(
-      (other) => other.name !== chain.name && other.rules.some((r) => jumpTarget(r) === chain.name),
-    );
-    if (referencedFromOutside) continue;
-    table.chains.delete(chain.name);
+  if (!table) return false;
+  for (const chain of chainsByName(table)) {
+    if (cmd.verbose) out.print(`Zeroing chain \`${chain.name}'\n`);
+    zeroChain(chain);
   }
+  return true;
 }
 
-function renameChain(table: Table, from: string, to: string): void {
-  const chain = table.chains.get(from);
-  if (!chain || chain.hook !== null) throw new RuleSetError(NO_SUCH_CHAIN);
-  checkChainName(to);
-  if (table.chains.has(to)) throw new RuleSetError("File exists.");
-  table.chains.delete(from);
-  table.chains.set(to, { ...chain, name: to });
+function newChain(rules: RuleSet, cmd: Command): boolean {
+  const name = cmd.chain!;
+  if (chainNameExists(rules.tables.get(cmd.table), cmd.table, name)) throw new RuleSetError("Chain already exists.");
+  rules.table(cmd.table).chains.set(name, newUserChain(name));
+  return true;
+}
+
+function referenced(table: Table, name: string): boolean {
+  for (const chain of table.chains.values()) for (const rule of chain.rules) if (jumpTarget(rule) === name) return true;
+  return false;
+}
+
+/** Why the kernel refuses to delete a user chain (nf_tables counts rules and jumps as its users). */
+function busy(table: Table, chain: Chain): KernelRefusal | null {
+  if (chain.rules.length > 0 || referenced(table, chain.name)) {
+    return new KernelRefusal("CHAIN_DEL", "Device or resource busy", `chain ${chain.name}`, "the chain has rules or is jumped to");
+  }
+  return null;
+}
+
+function deleteChains(rules: RuleSet, cmd: Command, out: Output): boolean {
+  const table = rules.tables.get(cmd.table);
+  if (cmd.chain !== null) {
+    const chain = existingChain(table, cmd.chain);
+    if (!table || !chain) throw new RuleSetError(NO_SUCH_CHAIN);
+    if (chain.hook !== null) {
+      // iptables-nft 1.8.9 deletes a built-in chain too: it then no longer exists (as before its
+      // first use); one with policy DROP it keeps, one with rules the kernel keeps.
+      if (chain.policy !== "ACCEPT") throw new RuleSetError("Directory not empty.");
+      if (chain.rules.length > 0) {
+        throw new KernelRefusal("CHAIN_DEL", "Device or resource busy", `chain ${chain.name}`, "the chain has rules");
+      }
+      table.chains.delete(chain.name);
+      return true;
+    }
+    if (cmd.verbose) out.print(`Deleting chain \`${chain.name}'\n`);
+    const refusal = busy(table, chain);
+    if (refusal) throw refusal;
+    table.chains.delete(chain.name);
+    return true;
+  }
+  if (!table) return false;
+  // All user chains in one batch: one the kernel refuses fails them all. The kernel meets them in
+  // the order they were created, and reports the first it refuses.
+  const users = chainsByName(table).filter((c) => c.hook === null);
+  if (cmd.verbose) for (const chain of users) out.print(`Deleting chain \`${chain.name}'\n`);
+  for (const chain of table.chains.values()) {
+    if (chain.hook !== null) continue;
+    const refusal = busy(table, chain);
+    if (refusal) throw refusal;
+  }
+  for (const chain of users) table.chains.delete(chain.name);
+  // Built-in chains go too when nothing would be lost: no rules and policy ACCEPT.
+  for (const chain of [...table.chains.values()]) {
+    if (chain.hook !== null && chain.rules.length === 0 && chain.policy === "ACCEPT") table.chains.delete(chain.name);
+  }
+  return true;
+}
+
+function setPolicy(rules: RuleSet, cmd: Command): boolean {
+  const policy = cmd.argument;
+  if (policy !== "ACCEPT" && policy !== "DROP") throw new RuleSetError("Bad policy name. Run `dmesg' for more information.");
+  const name = cmd.chain!;
+  const table = rules.table(cmd.table);
+  if (!isBuiltinChainName(table, name)) throw new RuleSetError("Bad built-in chain name.");
+  ensureBuiltinChain(table, name).policy = policy;
+  return true;
+}
+
+function renameChain(rules: RuleSet, cmd: Command): boolean {
+  const from = cmd.chain!;
+  const to = cmd.argument!;
+  const table = rules.tables.get(cmd.table);
+  if (chainNameExists(table, cmd.table, to)) throw new RuleSetError("File exists.");
+  const chain = existingChain(table, from);
+  if (!table || !chain) throw new RuleSetError(NO_SUCH_CHAIN);
+  if (chain.hook !== null) {
+    // iptables-nft renames the base chain, and then can no longer show it ("incompatible").
+    throw new RuleSetError("Can't rename a built-in chain.");
+  }
+  if (to.length > MAX_CHAIN_NAME) {
+    // iptables-nft takes any length here; its own iptables-restore then refuses the name.
+    throw new ParameterProblem(`chain name \`${to}' too long (must be under ${MAX_CHAIN_NAME + 1} chars)`);
+  }
+  // Keep the chain's place (creation order) and move every jump to the new name.
+  const renamed = new Map<string, Chain>();
+  for (const [name, c] of table.chains) {
+    if (name === from) renamed.set(to, { ...c, name: to });
+    else renamed.set(name, c);
+  }
+  table.chains.clear();
+  for (const [name, c] of renamed) table.chains.set(name, c);
   for (const other of table.chains.values()) {
     other.rules = other.rules.map((rule) => {
       const target = rule.target;
@@ -224,5 +404,13 @@ function renameChain(table: Table, from: string, to: string): void {
       }
       return rule;
     });
+  }
+  return true;
+}
+
+/** The checks iptables-restore makes on a chain line's name (iptables' own, before the kernel's). */
+export function checkRestoreChainName(name: string): void {
+  if (name.length > MAX_CHAIN_NAME) {
+    throw new ParameterProblem(`Invalid chain name \`${name}' (${MAX_CHAIN_NAME} chars max)`);
   }
 }

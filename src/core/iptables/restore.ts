@@ -1,13 +1,13 @@
 // iptables-restore: a whole file applied as one transaction. Every table in the file is built on a
 // copy and checked as the kernel would check it; only when all of them pass is the rule set replaced,
 // so a bad file changes nothing and the error names its line.
-import { KernelRefusal, ParameterProblem, RuleSetError } from "../rules/errors.ts";
-import { newTable, newUserChain, type Rule, type RuleSet } from "../rules/model.ts";
+import { FailedAfterOutput, KernelRefusal, ParameterProblem, PrefixedProblem, RuleSetError, TryHelp } from "../rules/errors.ts";
+import { ensureBuiltinChain, isBuiltinChainName, newTable, newUserChain, type Rule, type RuleSet } from "../rules/model.ts";
 import { isTableName, type TableName } from "../rules/tables.ts";
 import { validateTable } from "../rules/validate.ts";
 import { splitRestoreLine, UnterminatedQuote } from "./argv.ts";
 import { parseCommand, VersionProblem } from "./command.ts";
-import { applyToTable, checkChainName } from "./execute.ts";
+import { applyCommand, checkRestoreChainName } from "./execute.ts";
 
 export interface RestoreOptions {
   /** -c: take "[packets:bytes]" counters from the file. */
@@ -63,6 +63,7 @@ export function restore(rules: RuleSet, text: string, opts: RestoreOptions = {})
       }
       current = name;
       skipping = opts.table !== undefined && opts.table !== name;
+      // Flushing the table deletes its chains too; the chain lines below declare them again.
       if (!skipping && !opts.noflush) working.tables.set(name, newTable(name));
       if (!skipping) working.table(name);
       ruleLines = new Map();
@@ -97,13 +98,13 @@ export function restore(rules: RuleSet, text: string, opts: RestoreOptions = {})
       }
       const existing = table.chains.get(chainName);
       if (policy === "-") {
-        if (existing && existing.hook !== null) {
+        if (isBuiltinChainName(table, chainName)) {
           throw new RestoreError(lineNo, new RuleSetError("Bad built-in chain name."), "failed");
         }
         if (existing) existing.rules = [];
         else {
           try {
-            checkChainName(chainName);
+            checkRestoreChainName(chainName);
           } catch (error) {
             throw new RestoreError(lineNo, error as Error, "parameter");
           }
@@ -111,14 +112,15 @@ export function restore(rules: RuleSet, text: string, opts: RestoreOptions = {})
         }
         continue;
       }
-      if (!existing || existing.hook === null) throw new RestoreError(lineNo, new RuleSetError("Bad built-in chain name."), "failed");
+      if (!isBuiltinChainName(table, chainName)) throw new RestoreError(lineNo, new RuleSetError("Bad built-in chain name."), "failed");
       if (policy !== "ACCEPT" && policy !== "DROP") throw new RestoreError(lineNo, new RuleSetError("Bad policy name."), "failed");
-      existing.policy = policy;
+      const chain = ensureBuiltinChain(table, chainName);
+      chain.policy = policy;
       if (opts.counters && counterText) {
         const m = /^\[([0-9]+):([0-9]+)\]$/.exec(counterText);
         if (!m) throw new RestoreError(lineNo, new ParameterProblem("invalid policy counters for chain '" + chainName + "'"), "parameter");
-        existing.policyCounters.packets = Number(m[1]);
-        existing.policyCounters.bytes = Number(m[2]);
+        chain.policyCounters.packets = Number(m[1]);
+        chain.policyCounters.bytes = Number(m[2]);
       }
       continue;
     }
@@ -144,21 +146,24 @@ export function restore(rules: RuleSet, text: string, opts: RestoreOptions = {})
       throw new RestoreError(lineNo, new ParameterProblem("The -t option cannot be used in iptables-restore.\n"), "parameter");
     }
     try {
-      const cmd = parseCommand(argv, { restoreTable: current });
-      let rule = cmd.rule;
-      if (rule) {
-        const c = opts.counters && counters ? counters : opts.counters ? rule.counters : { packets: 0, bytes: 0 };
-        rule = { ...rule, counters: { packets: c.packets, bytes: c.bytes } };
-        ruleLines.set(rule, lineNo);
-      }
-      if (cmd.command === "list" || cmd.command === "list-rules" || cmd.command === "help" || cmd.command === "version") {
+      const parsed = parseCommand(argv, { restoreTable: current });
+      const c = counters ?? { packets: 0, bytes: 0 };
+      const rules = parsed.rules.map((rule) => {
+        const withCounters = { ...rule, counters: opts.counters ? { packets: c.packets, bytes: c.bytes } : { packets: 0, bytes: 0 } };
+        ruleLines.set(withCounters, lineNo);
+        return withCounters;
+      });
+      if (parsed.command === "list" || parsed.command === "list-rules" || parsed.command === "help" || parsed.command === "version") {
         throw new ParameterProblem(`Bad argument \`${argv[0]}'`);
       }
-      applyToTable(table, { ...cmd, rule });
+      applyCommand(working, { ...parsed, rules, verbose: 0 });
     } catch (error) {
-      if (error instanceof ParameterProblem || error instanceof VersionProblem) throw new RestoreError(lineNo, error, "parameter");
-      if (error instanceof RuleSetError) throw new RestoreError(lineNo, error, "failed");
-      if (error instanceof KernelRefusal) throw new RestoreError(lineNo, error, "kernel");
+      const cause = error instanceof FailedAfterOutput ? error.cause : error;
+      if (cause instanceof ParameterProblem || cause instanceof VersionProblem || cause instanceof TryHelp) {
+        throw new RestoreError(lineNo, cause, "parameter");
+      }
+      if (cause instanceof RuleSetError || cause instanceof PrefixedProblem) throw new RestoreError(lineNo, cause, "failed");
+      if (cause instanceof KernelRefusal) throw new RestoreError(lineNo, cause, "kernel");
       throw error;
     }
   }

@@ -1,6 +1,6 @@
 // The three commands as pure functions of (rule set, arguments): what they print and their exit
 // code, with error texts shaped as iptables shapes them. The CLI adds only files, locks and stdio.
-import { KernelRefusal, ParameterProblem, RuleSetError } from "../rules/errors.ts";
+import { FailedAfterOutput, KernelRefusal, ParameterProblem, PrefixedProblem, RuleSetError, TryHelp } from "../rules/errors.ts";
 import type { RuleSet } from "../rules/model.ts";
 import { isTableName } from "../rules/tables.ts";
 import { parseCommand, VersionProblem } from "./command.ts";
@@ -33,6 +33,13 @@ function ensureNewline(text: string): string {
 
 /** iptables' wording for an error thrown while running one command. */
 export function formatError(program: string, error: unknown): { stderr: string; exitCode: number } {
+  if (error instanceof TryHelp) {
+    // "Bad argument `X'" (or nothing, for -6), bare, then the hint.
+    return { stderr: `${error.message === "" ? "" : `${error.message}\n`}${tryHint(program)}`, exitCode: 2 };
+  }
+  if (error instanceof PrefixedProblem) {
+    return { stderr: `${versionTag(program)}: ${ensureNewline(error.message)}`, exitCode: error.exitCode };
+  }
   if (error instanceof ParameterProblem) {
     // iptables prints the message, a newline, then the hint (messages that end in "\n" leave a blank line).
     return { stderr: `${versionTag(program)}: ${error.message}\n${tryHint(program)}`, exitCode: 2 };
@@ -50,16 +57,29 @@ export function formatError(program: string, error: unknown): { stderr: string; 
 }
 
 export function runIptables(rules: RuleSet, argv: readonly string[], program = "uptables"): Outcome {
+  // Warnings iptables prints while it parses (and still goes on) come first on stderr.
+  let warnings = "";
   try {
-    const cmd = parseCommand(argv, { program });
-    if (cmd.command === "version") return { stdout: `${versionTag(program)}\n`, stderr: "", exitCode: 0, changed: false };
-    if (cmd.command === "help") return { stdout: `${versionTag(program)}\n\n${USAGE(program)}`, stderr: "", exitCode: 0, changed: false };
-    const stdout = executeCommand(rules, cmd);
-    const changed = !(cmd.command === "list" || cmd.command === "list-rules" || cmd.command === "check") || cmd.zeroAfterList;
-    return { stdout, stderr: "", exitCode: 0, changed };
+    const cmd = parseCommand(argv, { program, onWarning: (text) => void (warnings += text) });
+    if (cmd.command === "version") {
+      const stdout = cmd.inverted ? `Not ${VERSION} (${BACKEND}) ;-)\n` : `${versionTag(program)}\n`;
+      return { stdout, stderr: warnings, exitCode: 0, changed: false };
+    }
+    if (cmd.command === "help") {
+      return { stdout: `${versionTag(program)}\n\n${USAGE(program)}`, stderr: warnings, exitCode: 0, changed: false };
+    }
+    const { stdout, changed } = executeCommand(rules, cmd);
+    return { stdout, stderr: warnings, exitCode: 0, changed };
   } catch (error) {
-    return { stdout: "", ...formatError(program, error), changed: false };
+    if (error instanceof FailedAfterOutput) {
+      return { stdout: error.stdout, ...prefixed(warnings, formatError(program, error.cause)), changed: false };
+    }
+    return { stdout: "", ...prefixed(warnings, formatError(program, error)), changed: false };
   }
+}
+
+function prefixed(warnings: string, failure: { stderr: string; exitCode: number }): { stderr: string; exitCode: number } {
+  return { stderr: warnings + failure.stderr, exitCode: failure.exitCode };
 }
 
 export interface SaveArgs {
@@ -69,7 +89,7 @@ export interface SaveArgs {
 
 export function runSave(rules: RuleSet, args: SaveArgs, banner?: { generatedBy: string; date: string }): Outcome {
   if (args.table !== undefined && !isTableName(args.table)) {
-    return { stdout: "", stderr: `${versionTag("uptables-save")}: Table '${args.table}' does not exist\n`, exitCode: 1, changed: false };
+    return { stdout: "", stderr: `Table \`${args.table}' does not exist\n`, exitCode: 1, changed: false };
   }
   const stdout = formatSave(rules, { counters: args.counters, table: args.table as never, banner });
   return { stdout, stderr: "", exitCode: 0, changed: false };

@@ -1,3 +1,4 @@
+import { parseCUnsigned } from "./c-number.ts";
 import { PROTOCOL_TABLE } from "./protocol-names.ts";
 
 export const IPPROTO_ICMP = 1;
@@ -11,22 +12,25 @@ for (const [name, num, aliases] of PROTOCOL_TABLE) {
   for (const alias of aliases) if (!byName.has(alias)) byName.set(alias, num);
   if (!byNumber.has(num)) byNumber.set(num, name);
 }
-// iptables' own table (xtables_chain_protos) wins where /etc/protocols is silent.
-for (const [name, num] of [["all", 0], ["tcp", 6], ["udp", 17], ["udplite", 136], ["icmp", 1], ["esp", 50], ["ah", 51], ["sctp", 132], ["mh", 135]] as const) {
-  if (!byName.has(name)) byName.set(name, num);
-}
+// iptables' own table (xtables_chain_protos), consulted after /etc/protocols.
+const CHAIN_PROTOS: ReadonlyMap<string, number> = new Map([
+  ["tcp", 6], ["sctp", 132], ["udp", 17], ["udplite", 136], ["icmp", 1], ["icmpv6", 58], ["ipv6-icmp", 58],
+  ["esp", 50], ["ah", 51], ["ipv6-mh", 135], ["mh", 135], ["all", 0],
+]);
 
-/** Parses `-p` as iptables does: a number 0-255, "all", or a name (case-insensitive fallback). */
+/**
+ * Parses `-p` as xtables_parse_protocol does, after iptables lowercased it: a number 0-255 (base
+ * 0: "0x06" and "06" are tcp too), "all", a name or alias of /etc/protocols (compared exactly, so
+ * upper-case aliases such as OSPFIGP never match), then iptables' own names. The number is kept to
+ * one byte, as nf_tables compares it ("mptcp", 262, is tcp). Null when unknown.
+ */
 export function parseProtocol(text: string): number | null {
-  if (/^[0-9]+$/.test(text)) {
-    const num = Number(text);
-    return num <= 255 ? num : null;
-  }
-  if (text === "all") return 0;
-  const exact = byName.get(text);
-  if (exact !== undefined) return exact;
-  const lower = byName.get(text.toLowerCase());
-  return lower ?? null;
+  const lower = text.toLowerCase();
+  const num = parseCUnsigned(lower, 0, 255);
+  if (num !== null) return num;
+  if (lower === "all") return 0;
+  const named = byName.get(lower) ?? CHAIN_PROTOS.get(lower);
+  return named === undefined ? null : named & 0xff;
 }
 
 /** The name iptables-save prints for a protocol number, or null to print the number. */

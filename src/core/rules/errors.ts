@@ -45,3 +45,40 @@ export class KernelRefusal extends Error {
     super(`${operation} failed (${errno}): ${object}`);
   }
 }
+
+/**
+ * What iptables prints bare, without its version prefix, before the help hint (exit 2): "Bad
+ * argument `X'" for a stray word, and nothing at all for `-6`.
+ */
+export class TryHelp extends Error {
+  readonly exitCode = ExitCode.ParameterProblem;
+  override readonly name = "TryHelp";
+}
+
+/**
+ * An error iptables prints after its version prefix but without the help hint, with its own exit
+ * code: e.g. "chain `X' in table `filter' is incompatible, use 'nft' tool." (exit 1).
+ */
+export class PrefixedProblem extends Error {
+  override readonly name = "PrefixedProblem";
+  constructor(
+    message: string,
+    readonly exitCode: number = ExitCode.Other,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A command that failed after it had already printed something on stdout (`-L -Z` lists, then
+ * fails to zero; `-A -v` prints the rule, then finds no chain): both reach the user.
+ */
+export class FailedAfterOutput extends Error {
+  override readonly name = "FailedAfterOutput";
+  constructor(
+    readonly stdout: string,
+    override readonly cause: Error,
+  ) {
+    super(cause.message);
+  }
+}

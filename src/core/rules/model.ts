@@ -64,7 +64,13 @@ export interface Chain {
 
 export interface Table {
   readonly name: TableName;
-  /** Built-in chains first, in hook order; user chains after them. */
+  /**
+   * The chains that exist, in the order they were created. A built-in chain exists only once a
+   * command touched it: iptables-nft creates each base chain on first use (-A/-I/-P/-F CHAIN, -F -v,
+   * a restore that names it), and `-X` can delete an empty one with policy ACCEPT again. An absent
+   * built-in chain behaves as policy ACCEPT with no rules: no hook, so packets pass untouched.
+   * Listings and iptables-save still show every built-in chain (see `listedChains`).
+   */
   readonly chains: Map<string, Chain>;
 }
 
@@ -80,10 +86,29 @@ export function newUserChain(name: string): Chain {
   return { name, hook: null, policy: null, policyCounters: newCounters(), rules: [] };
 }
 
+/** A table as iptables-nft creates it: no chains yet. */
 export function newTable(name: TableName): Table {
-  const chains = new Map<string, Chain>();
-  for (const hook of BUILTIN_CHAINS[name]) chains.set(hook, newBuiltinChain(hook));
-  return { name, chains };
+  return { name, chains: new Map() };
+}
+
+/** Whether `name` is one of the table's built-in chains (whether or not it exists yet). */
+export function isBuiltinChainName(table: Table, name: string): name is Hook {
+  return (BUILTIN_CHAINS[table.name] as readonly string[]).includes(name);
+}
+
+/** The built-in chain `hook`, created (policy ACCEPT, no rules) if it does not exist yet. */
+export function ensureBuiltinChain(table: Table, hook: Hook): Chain {
+  let chain = table.chains.get(hook);
+  if (!chain) {
+    chain = newBuiltinChain(hook);
+    table.chains.set(hook, chain);
+  }
+  return chain;
+}
+
+/** Creates every built-in chain the table lacks (what `-F -v` and a restored table do). */
+export function ensureAllBuiltinChains(table: Table): void {
+  for (const hook of BUILTIN_CHAINS[table.name]) ensureBuiltinChain(table, hook);
 }
 
 /** A copy whose chains, rule lists and counters can change without touching the original. */
@@ -106,13 +131,31 @@ export function userChains(table: Table): Chain[] {
   return [...table.chains.values()].filter((c) => c.hook === null).sort((a, b) => compareChainNames(a.name, b.name));
 }
 
+/** The built-in chains that exist, in hook order. */
 export function builtinChains(table: Table): Chain[] {
-  return [...table.chains.values()].filter((c) => c.hook !== null);
+  const out: Chain[] = [];
+  for (const hook of BUILTIN_CHAINS[table.name]) {
+    const chain = table.chains.get(hook);
+    if (chain && chain.hook !== null) out.push(chain);
+  }
+  return out;
 }
 
-/** Chains in the order iptables prints them: built-ins in hook order, then user chains by name. */
+/** The chains that exist: built-ins in hook order, then user chains by name (what the engine walks). */
 export function chainsInOrder(table: Table): Chain[] {
   return [...builtinChains(table), ...userChains(table)];
+}
+
+/**
+ * The chains as iptables lists and saves them: every built-in chain in hook order (one that does
+ * not exist yet shown as policy ACCEPT, no rules, zero counters), then user chains by name.
+ */
+export function listedChains(table: Table): Chain[] {
+  const builtins = BUILTIN_CHAINS[table.name].map((hook) => {
+    const chain = table.chains.get(hook);
+    return chain && chain.hook !== null ? chain : newBuiltinChain(hook);
+  });
+  return [...builtins, ...userChains(table)];
 }
 
 function compareChainNames(a: string, b: string): number {
@@ -127,7 +170,7 @@ function compareChainNames(a: string, b: string): number {
 export class RuleSet {
   readonly tables = new Map<TableName, Table>();
 
-  /** The table, created with its built-in chains if it does not exist yet. */
+  /** The table, created (without chains) if it does not exist yet. */
   table(name: TableName): Table {
     let table = this.tables.get(name);
     if (!table) {

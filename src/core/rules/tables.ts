@@ -12,9 +12,10 @@ export const BUILTIN_CHAINS: Readonly<Record<TableName, readonly Hook[]>> = {
 };
 
 /**
- * The order iptables-nft prints tables in (its table array: raw, mangle, filter, security, nat).
+ * The order iptables-nft-save prints tables in: its table array (NFT_TABLE_MANGLE, SECURITY, RAW,
+ * FILTER, NAT), whatever order they were created in.
  */
-export const SAVE_ORDER: readonly TableName[] = ["raw", "mangle", "filter", "nat"];
+export const SAVE_ORDER: readonly TableName[] = ["mangle", "raw", "filter", "nat"];
 
 export function isTableName(name: string): name is TableName {
   return (TABLE_NAMES as readonly string[]).includes(name);

@@ -10,7 +10,14 @@ import { corpusFiles, parseTFile, shellWords, type TLine } from "../../support/c
  * Lines uptables does not replay, with the reason. Keys are "file:line".
  * Each entry is a real difference or a feature out of scope, never a way to hide a failure.
  */
-export const SKIPPED_T_LINES: Readonly<Record<string, string>> = {};
+export const SKIPPED_T_LINES: Readonly<Record<string, string>> = {
+  // These .t files come from a later iptables than the 1.8.9 uptables follows. iptables 1.8.9 takes
+  // the values of -p, -s, -d, -i, -o and -j from the word that holds them (argv[optind-1]), so
+  // `-ptcp` and `--protocol=tcp` hand on "-ptcp" and "--protocol=tcp" and fail ("unknown protocol
+  // \"-ptcp\" specified"); test/differential checks this against the installed iptables 1.8.9.
+  "libipt_standard.t:19": "iptables 1.8.9 refuses attached values of -p/-s/-d/-i/-o/-j (fixed after 1.8.9)",
+  "libipt_standard.t:20": "iptables 1.8.9 refuses attached values of -p/-s/-d/-i/-o/-j (fixed after 1.8.9)",
+};
 
 export interface TOutcome {
   readonly line: TLine;

@@ -1,6 +1,8 @@
 // Port and port-range parsing and printing shared by tcp, udp and multiport (libxtables' port helpers).
 import { ParameterProblem } from "../../rules/errors.ts";
 import { parsePort, portName } from "../../net/services.ts";
+import { strtoumax } from "../../net/c-number.ts";
+import { parseUnsigned } from "../targets/xtables-numbers.ts";
 
 export interface PortRange {
   readonly min: number;
@@ -48,4 +50,27 @@ export function printPortRange(label: string, range: PortRange, inverted: boolea
 /** Joins non-empty parts with single spaces. */
 export function joinParts(parts: readonly string[]): string {
   return parts.filter((p) => p !== "").join(" ");
+}
+
+/**
+ * xtables_parse_port, which multiport uses: a number as strtoul takes it in base 0 (" 80", "+80",
+ * "0x50", "0120") up to 65535, else a service name of `proto` (null when it names none).
+ */
+export function parseXtablesPort(text: string, proto: string): number | null {
+  return parseUnsigned(text, 0, 0xffff) ?? parsePort(text, proto);
+}
+
+/**
+ * xtables_getportbyname, which udp's --sport/--dport use: getaddrinfo's service look-up. glibc
+ * reads a decimal number with strtoul (blanks and a sign allowed, "-1" wrapping round), keeps it
+ * as a C int and only its low 16 bits as the port ("65536" is port 0); a negative int, or anything
+ * not wholly a number, is looked up as a service name of any protocol. Null when that finds nothing.
+ */
+export function resolveServicePort(text: string): number | null {
+  const parsed = strtoumax(text, 10);
+  if (parsed !== null && parsed.end === text.length) {
+    const asInt = BigInt.asIntN(32, parsed.value);
+    if (asInt >= 0n) return Number(asInt & 0xffffn);
+  }
+  return parsePort(text, null);
 }

@@ -56,6 +56,26 @@ export function formatTcpFlags(flags: number): string {
 
 const SYN_MASK = 0x01 | 0x02 | 0x04 | 0x10;
 
+/** Whether the segment carries TCP option `kind` (walks the options as xt_tcpudp's tcp_find_option). */
+function hasTcpOption(buf: Uint8Array, offset: number, kind: number): boolean {
+  const headerLength = (buf[offset + 12]! >> 4) * 4;
+  let i = offset + 20;
+  const end = offset + headerLength;
+  while (i < end) {
+    const current = buf[i]!;
+    if (current === kind) return true;
+    if (current === 0) return false; // end of option list
+    if (current === 1) {
+      i++; // no-operation
+      continue;
+    }
+    const length = buf[i + 1] ?? 0;
+    if (length < 2) return false;
+    i += length;
+  }
+  return false;
+}
+
 export const tcpMatch = defineMatch<TcpMatch>({
   name: "tcp",
   requiredProtocol: IPPROTO_TCP,
@@ -116,7 +136,7 @@ export const tcpMatch = defineMatch<TcpMatch>({
       case "tcp-option": {
         if (data.optionGiven) throw new ParameterProblem("Only one `--tcp-option' allowed");
         if (!/^[0-9]+$/.test(arg!) || Number(arg) > 255 || Number(arg) < 1) {
-          throw new ParameterProblem(`Bad TCP option \`${arg}'`);
+          throw new ParameterProblem(`Bad TCP option "${arg}"`);
         }
         data.option = Number(arg);
         data.optionInverted = inverted;
@@ -134,6 +154,23 @@ export const tcpMatch = defineMatch<TcpMatch>({
         ? `${data.flagsInverted ? "! " : ""}--tcp-flags ${formatTcpFlags(data.flagMask)} ${formatTcpFlags(data.flagCompare)}`
         : "",
     ]);
+  },
+  compile(data) {
+    const { sourcePorts: sp, destinationPorts: dp, sourceInverted, destinationInverted, flagMask, flagCompare, flagsInverted } = data;
+    const spMin = sp.min, spMax = sp.max, dpMin = dp.min, dpMax = dp.max;
+    const option = data.optionGiven ? data.option : 0;
+    const optionInverted = data.optionInverted;
+    return (ctx) => {
+      // Non-first fragments have no TCP header: no match (the kernel's xt_tcpudp does the same).
+      if (!ctx.hasTransport || ctx.isLaterFragment) return false;
+      const sport = ctx.sourcePort;
+      if ((sport >= spMin && sport <= spMax) === sourceInverted) return false;
+      const dport = ctx.destinationPort;
+      if ((dport >= dpMin && dport <= dpMax) === destinationInverted) return false;
+      if (((ctx.tcpFlags & flagMask) === flagCompare) === flagsInverted) return false;
+      if (option !== 0 && hasTcpOption(ctx.buf, ctx.transportOffset, option) === optionInverted) return false;
+      return true;
+    };
   },
   print(data, { numeric }) {
     const flags =

@@ -1,0 +1,78 @@
+// Figures of the differential test (uptables against the kernel's iptables), for people:
+//   npx tsx scripts/differential-report.ts [--verbose] [--allowed] [FILTER]
+// prints commands agreeing/total, outputs agreeing/total, the scenarios still waiting for an
+// extension, and every difference (allowed ones too with --allowed). FILTER keeps the scenarios
+// whose name contains it. Needs root, `ip` and iptables, like the test.
+import { destroyAllNetns, kernelTestProblem } from "../test/support/netns.ts";
+import { commandCount, SCENARIOS } from "../test/differential/commands.ts";
+import { describeDifference, runScenario, type ScenarioResult } from "../test/differential/harness.ts";
+
+const args = process.argv.slice(2);
+const showAllowed = args.includes("--allowed");
+const verbose = args.includes("--verbose");
+const filter = args.find((a) => !a.startsWith("--"));
+
+const problem = kernelTestProblem();
+if (problem) {
+  console.error(`differential report: cannot compare with the kernel here: ${problem}`);
+  process.exit(2);
+}
+
+const started = Date.now();
+const results: ScenarioResult[] = [];
+try {
+  for (const scenario of SCENARIOS) {
+    if (filter && !scenario.name.includes(filter)) continue;
+    const result = runScenario(scenario);
+    results.push(result);
+    if (verbose) {
+      const bad = result.differences.filter((d) => d.allowed === null).length;
+      console.log(`${bad === 0 ? "ok  " : "DIFF"} ${scenario.name}${result.pendingFrom !== null ? " (pending)" : ""}`);
+    }
+  }
+} finally {
+  destroyAllNetns();
+}
+
+const sum = (f: (r: ScenarioResult) => number): number => results.reduce((n, r) => n + f(r), 0);
+const commandsTotal = sum((r) => r.scenario.commands.length);
+const commandsCompared = sum((r) => r.commandsCompared);
+const commandsAgreeing = sum((r) => r.commandsAgreeing);
+const outputsCompared = sum((r) => r.outputsCompared);
+const outputsAgreeing = sum((r) => r.outputsAgreeing);
+const differences = results.flatMap((r) => r.differences);
+const allowed = differences.filter((d) => d.allowed !== null);
+const real = differences.filter((d) => d.allowed === null);
+const pending = results.filter((r) => r.pendingFrom !== null);
+
+const pct = (a: number, b: number): string => (b === 0 ? "-" : `${((100 * a) / b).toFixed(1)}%`);
+console.log("");
+if (real.length > 0) {
+  console.log(`Differences (${real.length}):\n`);
+  for (const d of real) console.log(`${describeDifference(d)}\n`);
+}
+if (showAllowed && allowed.length > 0) {
+  console.log(`Allowed differences (${allowed.length}):\n`);
+  for (const d of allowed) console.log(`${describeDifference(d)}\n`);
+}
+if (pending.length > 0) {
+  console.log(`Scenarios waiting for extensions uptables does not have yet (${pending.length}):`);
+  for (const r of pending) {
+    console.log(`  ${r.scenario.name}: from command ${r.pendingFrom} of ${r.scenario.commands.length}, needs ${r.pending.join(", ")}`);
+  }
+  console.log("");
+}
+const count = (kind: "command" | "output", allowedOnly: boolean): number =>
+  differences.filter((d) => d.kind === kind && (d.allowed !== null) === allowedOnly).length;
+console.log(`Scenarios: ${results.length} (${SCENARIOS.length} defined, ${commandCount()} command lines in all)`);
+console.log(
+  `Commands agreeing: ${commandsAgreeing}/${commandsCompared} (${pct(commandsAgreeing, commandsCompared)}); ` +
+    `differing: ${count("command", true)} allowed, ${count("command", false)} real` +
+    (commandsTotal > commandsCompared ? `; ${commandsTotal - commandsCompared} not compared (after a command needing a missing extension)` : ""),
+);
+console.log(
+  `Outputs agreeing:  ${outputsAgreeing}/${outputsCompared} (${pct(outputsAgreeing, outputsCompared)}); ` +
+    `differing: ${count("output", true)} allowed, ${count("output", false)} real [iptables-save and the -L/-S listings of each table]`,
+);
+console.log(`Time: ${((Date.now() - started) / 1000).toFixed(1)}s`);
+process.exitCode = real.length > 0 ? 1 : 0;

@@ -1,0 +1,350 @@
+// netfilter for IPv4: the hooks a packet passes, in the kernel's order and priorities, around the
+// routing decision.
+//
+//   arriving:  PREROUTING (raw, conntrack, mangle, nat=DNAT) -> routing
+//                -> local:   INPUT (mangle, filter, nat=SNAT, confirm) -> delivered
+//                -> forward: FORWARD (mangle, filter) -> POSTROUTING (mangle, nat=SNAT, confirm) -> sent
+//   sent by the host: routing -> OUTPUT (raw, conntrack, mangle, nat=DNAT, filter) -> re-route if
+//                the destination changed -> POSTROUTING (mangle, nat=SNAT, confirm) -> sent
+//                (or, to a local address, looped back through PREROUTING and INPUT)
+//
+// The nat table is consulted only for a connection's first packet; later packets are rewritten from
+// the binding stored with the connection. The engine does no I/O: it rewrites the packet in place
+// and says what happens to it.
+import { Conntrack, type ConntrackOptions } from "../conntrack/conntrack.ts";
+import { CtState } from "../conntrack/states.ts";
+import type { HostView } from "../host/host-view.ts";
+import { Manip, Nat, manipOfHook } from "../nat/nat.ts";
+import { IPPROTO_ICMP } from "../net/protocols.ts";
+import { isIcmpError } from "../packet/icmp.ts";
+import type { Hook } from "../rules/hooks.ts";
+import type { RuleSet } from "../rules/model.ts";
+import type { TableName } from "../rules/tables.ts";
+import { compileTable, type CompiledTable } from "./compile.ts";
+import { PacketContext, type DropReason } from "./packet-context.ts";
+import { walkTable, WalkStack, type WalkStep } from "./traverse.ts";
+import { NF_ACCEPT, NF_DROP } from "./verdict.ts";
+import type { NatRequest } from "./nat-request.ts";
+import { natRangeFor } from "./nat-request.ts";
+
+export type PacketPath = "input" | "forward" | "output";
+
+/** What happened to a packet. One object, reused: copy what you keep. */
+export interface PacketResult {
+  accepted: boolean;
+  /** Where it went: delivered locally, forwarded, or sent by the host. */
+  path: PacketPath;
+  /** The interface it leaves by (forward/output), or null when delivered locally. */
+  outInterface: string | null;
+  dropReason: DropReason | null;
+  /** Packets to send back (REJECT), already built. */
+  replies: Uint8Array[];
+  /** Lines written by LOG/NFLOG targets. */
+  logs: string[];
+  /** The packet's length after rewriting. */
+  length: number;
+}
+
+/** One step of a packet's journey, for `uptables trace` and `simulate`. */
+export type TraceEvent =
+  | { readonly kind: "hook"; readonly hook: Hook; readonly table: TableName }
+  | { readonly kind: "rule"; readonly hook: Hook; readonly step: WalkStep }
+  | { readonly kind: "conntrack"; readonly hook: Hook; readonly state: number; readonly ctId: number; readonly direction: number }
+  | { readonly kind: "nat"; readonly hook: Hook; readonly manip: "SNAT" | "DNAT"; readonly before: NatSnapshot; readonly after: NatSnapshot }
+  | { readonly kind: "route"; readonly decision: PacketPath; readonly outInterface: string | null }
+  | { readonly kind: "drop"; readonly hook: Hook | null; readonly reason: DropReason };
+
+export interface NatSnapshot {
+  readonly source: number;
+  readonly destination: number;
+  readonly sourcePort: number;
+  readonly destinationPort: number;
+}
+
+export type Tracer = (event: TraceEvent) => void;
+
+export interface EngineOptions {
+  readonly host: HostView;
+  readonly conntrack?: ConntrackOptions;
+  /** Random 16-bit numbers for NAT port choice (injectable for repeatable tests). */
+  readonly random16?: () => number;
+  /** Decrement TTL when forwarding, as ip_forward does (the datapath may turn it off). */
+  readonly decrementTtl?: boolean;
+}
+
+/** Drops counted by reason, as the kernel's SNMP and conntrack counters would show them. */
+export type DropCounters = Record<DropReason, number>;
+
+function emptyDropCounters(): DropCounters {
+  return {
+    "ip-header": 0,
+    "transport-header": 0,
+    "martian-source": 0,
+    "martian-destination": 0,
+    "no-route": 0,
+    "forwarding-disabled": 0,
+    "ttl-exceeded": 0,
+    "conntrack-table-full": 0,
+    "nat-no-free-tuple": 0,
+    "conntrack-insert-failed": 0,
+    rule: 0,
+    policy: 0,
+  };
+}
+
+export class Netfilter {
+  host: HostView;
+  readonly conntrack: Conntrack;
+  readonly nat: Nat;
+  readonly drops: DropCounters = emptyDropCounters();
+  tracer: Tracer | null = null;
+
+  private tables: Partial<Record<TableName, CompiledTable>> = {};
+  private readonly ctx = new PacketContext();
+  private readonly stack = new WalkStack();
+  private readonly decrementTtl: boolean;
+  private currentHook: Hook = "PREROUTING";
+  private readonly result: PacketResult = { accepted: false, path: "input", outInterface: null, dropReason: null, replies: [], logs: [], length: 0 };
+  private readonly observe = (step: WalkStep): void => {
+    this.tracer?.({ kind: "rule", hook: this.currentHook, step });
+  };
+
+  constructor(rules: RuleSet, opts: EngineOptions) {
+    this.host = opts.host;
+    this.conntrack = new Conntrack(opts.conntrack);
+    const random16 = opts.random16 ?? (() => Math.floor(Math.random() * 65536));
+    this.nat = new Nat(this.conntrack, random16);
+    this.decrementTtl = opts.decrementTtl ?? true;
+    this.load(rules);
+  }
+
+  /** Compiles and swaps in a rule set; tracked connections and their NAT stay (as in the kernel). */
+  load(rules: RuleSet): void {
+    const compiled: Partial<Record<TableName, CompiledTable>> = {};
+    for (const [name, table] of rules.tables) compiled[name] = compileTable(table);
+    this.tables = compiled;
+  }
+
+  /** A packet that arrived on `inInterface`: PREROUTING, routing, then INPUT or FORWARD and POSTROUTING. */
+  receive(buf: Uint8Array, length: number, inInterface: string, now: number): PacketResult {
+    const ctx = this.ctx;
+    const result = this.reset(now);
+    const bad = ctx.load(buf, length);
+    ctx.host = this.host;
+    ctx.conntrack = this.conntrack.table;
+    ctx.now = now;
+    ctx.inInterface = inInterface;
+    if (bad) return this.drop(null, bad);
+    return this.receiveLoaded(ctx, result);
+  }
+
+  /** A packet the host itself sends: OUTPUT, re-route, POSTROUTING (looped back if local). */
+  send(buf: Uint8Array, length: number, now: number): PacketResult {
+    const ctx = this.ctx;
+    const result = this.reset(now);
+    const bad = ctx.load(buf, length);
+    ctx.host = this.host;
+    ctx.conntrack = this.conntrack.table;
+    ctx.now = now;
+    if (bad) return this.drop(null, bad);
+    result.path = "output";
+    const initial = this.host.route(ctx.destination);
+    if (!initial) return this.drop("OUTPUT", "no-route");
+    ctx.outInterface = initial.route.type === "local" || initial.route.type === "broadcast" ? "lo" : initial.route.device;
+
+    const destinationBefore = ctx.destination;
+    if (!this.runHook(ctx, "OUTPUT")) return result;
+    if (ctx.destination !== destinationBefore) {
+      // ip_route_me_harder: the destination changed (DNAT in OUTPUT), so route again.
+      const again = this.host.route(ctx.destination);
+      if (!again) return this.drop("OUTPUT", "no-route");
+      ctx.outInterface = again.route.type === "local" || again.route.type === "broadcast" ? "lo" : again.route.device;
+    }
+    if (!this.runHook(ctx, "POSTROUTING")) return result;
+    if (ctx.outInterface === "lo") {
+      // Delivered to the host itself: the packet comes back in through the loopback device.
+      ctx.inInterface = "lo";
+      ctx.outInterface = null;
+      const looped = this.receiveLoaded(ctx, result);
+      looped.path = "output";
+      return looped;
+    }
+    result.accepted = true;
+    result.outInterface = ctx.outInterface;
+    result.length = ctx.length;
+    this.trace({ kind: "route", decision: "output", outInterface: ctx.outInterface });
+    return result;
+  }
+
+  private reset(now: number): PacketResult {
+    const result = this.result;
+    result.accepted = false;
+    result.path = "input";
+    result.outInterface = null;
+    result.dropReason = null;
+    result.replies = [];
+    result.logs = [];
+    result.length = 0;
+    this.ctx.now = now;
+    return result;
+  }
+
+  private receiveLoaded(ctx: PacketContext, result: PacketResult): PacketResult {
+    if (!this.runHook(ctx, "PREROUTING")) return result;
+
+    // The routing decision (ip_route_input): martians, local delivery, or forwarding.
+    const inInterface = ctx.inInterface!;
+    if (inInterface !== "lo" && !this.host.routesLocalnet(inInterface)) {
+      if (this.host.isLoopbackAddress(ctx.source)) return this.drop("PREROUTING", "martian-source");
+      if (this.host.isLoopbackAddress(ctx.destination)) return this.drop("PREROUTING", "martian-destination");
+    }
+    const local = this.host.localRoute(ctx.destination);
+    if (local || ctx.destination === 0xffffffff) {
+      result.path = "input";
+      this.trace({ kind: "route", decision: "input", outInterface: null });
+      if (!this.runHook(ctx, "INPUT")) return result;
+      result.accepted = true;
+      result.length = ctx.length;
+      return result;
+    }
+    if (!this.host.ipForward) return this.drop("PREROUTING", "forwarding-disabled");
+    const route = this.host.route(ctx.destination);
+    if (!route || route.route.type !== "unicast" || route.route.device === null) return this.drop("PREROUTING", "no-route");
+    result.path = "forward";
+    ctx.outInterface = route.route.device;
+    this.trace({ kind: "route", decision: "forward", outInterface: ctx.outInterface });
+    if (this.decrementTtl) {
+      if (ctx.ip.ttl <= 1) return this.drop("PREROUTING", "ttl-exceeded");
+      ctx.ip.decrementTtl();
+    }
+    if (!this.runHook(ctx, "FORWARD")) return result;
+    if (!this.runHook(ctx, "POSTROUTING")) return result;
+    result.accepted = true;
+    result.outInterface = ctx.outInterface;
+    result.length = ctx.length;
+    return result;
+  }
+
+  /**
+   * Runs every table registered at `hook`, in priority order, with conntrack and NAT where the kernel
+   * has them. False when the packet was dropped (the result already says why).
+   */
+  private runHook(ctx: PacketContext, hook: Hook): boolean {
+    ctx.hook = hook;
+    this.currentHook = hook;
+    const t = this.tables;
+    // raw (-300), before conntrack so NOTRACK can act.
+    if ((hook === "PREROUTING" || hook === "OUTPUT") && t.raw && !this.walk(ctx, t.raw)) return false;
+    // conntrack (-200).
+    if (hook === "PREROUTING" || hook === "OUTPUT") {
+      const problem = this.conntrack.track(ctx);
+      if (problem) {
+        this.drop(hook, problem);
+        return false;
+      }
+      this.trace({ kind: "conntrack", hook, state: ctx.ctState, ctId: ctx.ctId, direction: ctx.ctDirection });
+    }
+    // mangle (-150).
+    if (t.mangle && !this.walk(ctx, t.mangle)) return false;
+    // nat, destination side (-100).
+    if ((hook === "PREROUTING" || hook === "OUTPUT") && !this.natHook(ctx, hook)) return false;
+    // filter (0).
+    if ((hook === "INPUT" || hook === "FORWARD" || hook === "OUTPUT") && t.filter && !this.walk(ctx, t.filter)) return false;
+    // nat, source side (100).
+    if ((hook === "INPUT" || hook === "POSTROUTING") && !this.natHook(ctx, hook)) return false;
+    // conntrack confirm (last).
+    if (hook === "INPUT" || hook === "POSTROUTING") {
+      const problem = this.conntrack.confirm(ctx);
+      if (problem) {
+        this.drop(hook, problem);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private walk(ctx: PacketContext, table: CompiledTable): boolean {
+    if (table.hookChain[ctx.hook] < 0) return true;
+    if (this.tracer) this.trace({ kind: "hook", hook: ctx.hook, table: table.name });
+    const verdict = walkTable(table, ctx, this.stack, this.tracer ? this.observe : null);
+    if (ctx.replies.length > 0) this.result.replies.push(...ctx.replies.splice(0));
+    if (ctx.logs.length > 0) this.result.logs.push(...ctx.logs.splice(0));
+    if (verdict === NF_DROP) {
+      this.drop(ctx.hook, "rule");
+      return false;
+    }
+    return verdict === NF_ACCEPT || verdict > NF_ACCEPT;
+  }
+
+  /** nf_nat_inet_fn: bind a new connection (nat table or a null binding), then rewrite the packet. */
+  private natHook(ctx: PacketContext, hook: Hook): boolean {
+    if (ctx.ctId < 0) return true;
+    const manip = manipOfHook(hook);
+    const before = this.tracer ? snapshot(ctx) : null;
+    if (ctx.ctState === CtState.RELATED && ctx.protocol === IPPROTO_ICMP && isIcmpError(ctx.icmpType)) {
+      if (!this.nat.translateIcmpError(ctx, manip)) {
+        this.drop(hook, "rule");
+        return false;
+      }
+      this.traceNat(ctx, hook, manip, before);
+      return true;
+    }
+    if (ctx.ctState === CtState.NEW && !this.nat.isInitialized(ctx.ctId, manip)) {
+      const table = this.tables.nat;
+      ctx.natRequest = null;
+      if (table && table.hookChain[hook] >= 0) {
+        if (this.tracer) this.trace({ kind: "hook", hook, table: "nat" });
+        const verdict = walkTable(table, ctx, this.stack, this.tracer ? this.observe : null);
+        if (verdict === NF_DROP) {
+          this.drop(hook, "rule");
+          return false;
+        }
+      }
+      const request: NatRequest | null = ctx.natRequest;
+      let outcome: "ok" | "nat-no-free-tuple" | "no-route";
+      if (request) {
+        const range = natRangeFor(request, ctx, this.host);
+        outcome = range ? this.nat.setup(ctx.ctId, range, manip, ctx.now) : "no-route";
+      } else {
+        outcome = this.nat.nullBinding(ctx.ctId, manip, ctx.now);
+      }
+      if (outcome !== "ok") {
+        this.drop(hook, outcome);
+        return false;
+      }
+    }
+    this.nat.apply(ctx, manip);
+    this.traceNat(ctx, hook, manip, before);
+    return true;
+  }
+
+  private traceNat(ctx: PacketContext, hook: Hook, manip: Manip, before: NatSnapshot | null): void {
+    if (!before) return;
+    const after = snapshot(ctx);
+    if (after.source === before.source && after.destination === before.destination && after.sourcePort === before.sourcePort && after.destinationPort === before.destinationPort) return;
+    this.trace({ kind: "nat", hook, manip: manip === Manip.Source ? "SNAT" : "DNAT", before, after });
+  }
+
+  private drop(hook: Hook | null, reason: DropReason): PacketResult {
+    const result = this.result;
+    this.conntrack.abandon(this.ctx);
+    this.drops[reason]++;
+    result.accepted = false;
+    result.dropReason = reason;
+    this.trace({ kind: "drop", hook, reason });
+    return result;
+  }
+
+  private trace(event: TraceEvent): void {
+    if (this.tracer) this.tracer(event);
+  }
+
+  /** Expires connections on the engine's clock; call periodically (the kernel's gc worker). */
+  collectGarbage(now: number, budget?: number): number {
+    return this.conntrack.table.collectGarbage(now, budget);
+  }
+}
+
+function snapshot(ctx: PacketContext): NatSnapshot {
+  return { source: ctx.source, destination: ctx.destination, sourcePort: ctx.sourcePort, destinationPort: ctx.destinationPort };
+}

@@ -1,0 +1,160 @@
+// Everything netfilter knows about the packet it is walking: the bytes, the fields parsed from them
+// (kept current as NAT rewrites them), where it came from and goes to, and its connection. One
+// context is reused for every packet, so the per-packet path allocates nothing.
+import type { HostView } from "../host/host-view.ts";
+import type { Hook } from "../rules/hooks.ts";
+import { Ipv4View } from "../packet/ipv4.ts";
+import { TcpView } from "../packet/tcp.ts";
+import { UdpView } from "../packet/udp.ts";
+import { IcmpView } from "../packet/icmp.ts";
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from "../net/protocols.ts";
+import type { NatRequest } from "./nat-request.ts";
+import type { ConntrackTable } from "../conntrack/table.ts";
+
+/** Why a packet was dropped before any rule saw it, as the kernel's counters would name it. */
+export type DropReason =
+  | "ip-header"
+  | "transport-header"
+  | "martian-source"
+  | "martian-destination"
+  | "no-route"
+  | "forwarding-disabled"
+  | "ttl-exceeded"
+  | "conntrack-table-full"
+  | "nat-no-free-tuple"
+  | "conntrack-insert-failed"
+  | "rule"
+  | "policy";
+
+export class PacketContext {
+  buf: Uint8Array = new Uint8Array(0);
+  length = 0;
+  readonly ip = new Ipv4View();
+  readonly tcp = new TcpView();
+  readonly udp = new UdpView();
+  readonly icmp = new IcmpView();
+
+  // Parsed fields.
+  protocol = 0;
+  source = 0;
+  destination = 0;
+  /** Offset of the transport header; meaningful only when `hasTransport`. */
+  transportOffset = 0;
+  /** A non-first fragment: no transport header to look at (-f matches these). */
+  isLaterFragment = false;
+  /** TCP/UDP/ICMP header present and long enough to read ports/types. */
+  hasTransport = false;
+  sourcePort = 0;
+  destinationPort = 0;
+  tcpFlags = 0;
+  icmpType = 0;
+  icmpCode = 0;
+
+  // Where it is.
+  hook: Hook = "PREROUTING";
+  inInterface: string | null = null;
+  outInterface: string | null = null;
+  host!: HostView;
+  /** Milliseconds on the engine's clock. */
+  now = 0;
+
+  // Marks and conntrack.
+  mark = 0;
+  /** The connection table, for matches that read the packet's connection (ctstatus, ctorigdst...). */
+  conntrack!: ConntrackTable;
+  /** Connection id in the conntrack table, or -1. */
+  ctId = -1;
+  /** 0 original, 1 reply. */
+  ctDirection = 0;
+  /** The CtState bit of this packet (NEW, ESTABLISHED, RELATED, INVALID, UNTRACKED). */
+  ctState = 0;
+  /** raw-table CT --notrack / NOTRACK asked not to track this packet. */
+  notrack = false;
+  /** TRACE target: report this packet's walk. */
+  traced = false;
+
+  /** Set by a NAT target during the nat table's walk; the engine binds the connection with it. */
+  natRequest: NatRequest | null = null;
+
+  /** Packets a target wants sent in answer (REJECT's ICMP error or TCP RST). */
+  readonly replies: Uint8Array[] = [];
+
+  /** Lines LOG and NFLOG write (the kernel's log), collected for the caller. */
+  readonly logs: string[] = [];
+
+  /** Points the context at a new packet; returns null when it can be parsed, else why not. */
+  load(buf: Uint8Array, length: number): DropReason | null {
+    this.buf = buf;
+    this.length = length;
+    this.mark = 0;
+    this.ctId = -1;
+    this.ctDirection = 0;
+    this.ctState = 0;
+    this.notrack = false;
+    this.traced = false;
+    this.natRequest = null;
+    this.inInterface = null;
+    this.outInterface = null;
+    this.replies.length = 0;
+    this.logs.length = 0;
+    this.ip.reset(buf, 0, length);
+    if (this.ip.validate() !== "ok") return "ip-header";
+    return this.parseTransport() ? null : "transport-header";
+  }
+
+  /**
+   * Reads addresses, ports and flags from the bytes. Called on load and after the packet was
+   * rewritten. False when the transport header is truncated or malformed.
+   */
+  parseTransport(): boolean {
+    const ip = this.ip;
+    this.protocol = ip.protocol;
+    this.source = ip.source;
+    this.destination = ip.destination;
+    this.transportOffset = ip.payloadOffset;
+    this.isLaterFragment = ip.fragmentOffset !== 0;
+    this.hasTransport = false;
+    this.sourcePort = 0;
+    this.destinationPort = 0;
+    this.tcpFlags = 0;
+    this.icmpType = 0;
+    this.icmpCode = 0;
+    if (this.isLaterFragment) return true;
+    const end = ip.offset + ip.totalLength;
+    const length = end - this.transportOffset;
+    switch (this.protocol) {
+      case IPPROTO_TCP: {
+        const tcp = this.tcp.reset(this.buf, this.transportOffset, length);
+        if (tcp.validate() !== "ok") return false;
+        this.sourcePort = tcp.sourcePort;
+        this.destinationPort = tcp.destinationPort;
+        this.tcpFlags = tcp.flags;
+        this.hasTransport = true;
+        return true;
+      }
+      case IPPROTO_UDP: {
+        const udp = this.udp.reset(this.buf, this.transportOffset, length);
+        if (udp.validate() !== "ok") return false;
+        this.sourcePort = udp.sourcePort;
+        this.destinationPort = udp.destinationPort;
+        this.hasTransport = true;
+        return true;
+      }
+      case IPPROTO_ICMP: {
+        const icmp = this.icmp.reset(this.buf, this.transportOffset, length);
+        if (icmp.validate() !== "ok") return false;
+        this.icmpType = icmp.type;
+        this.icmpCode = icmp.code;
+        this.hasTransport = true;
+        return true;
+      }
+      default:
+        return true;
+    }
+  }
+
+  /** The packet's bytes as they are now (allocates a view: for results, not the fast path). */
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+}

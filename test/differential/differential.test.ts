@@ -1,0 +1,28 @@
+// Differential test: every scenario of commands.ts runs through the kernel's iptables (nf_tables,
+// in a scratch network namespace) and through uptables; exit codes, stdout, stderr, iptables-save
+// and the listings of every table must agree, except for the differences allowed.ts explains.
+// Needs root, `ip` and iptables; outside CI it is skipped without them, under CI=true it fails.
+import { afterAll, describe, expect, it } from "vitest";
+import { destroyAllNetns, skipKernelTests } from "../support/netns.ts";
+import { SCENARIOS } from "./commands.ts";
+import { describeDifference, runScenario } from "./harness.ts";
+
+const skip = skipKernelTests("differential tests against the kernel's iptables");
+
+describe.skipIf(skip)("uptables agrees with the kernel's iptables", () => {
+  afterAll(() => destroyAllNetns());
+
+  for (const scenario of SCENARIOS) {
+    it(scenario.name, () => {
+      const result = runScenario(scenario);
+      if (result.pendingFrom !== null) {
+        console.info(
+          `[pending] ${scenario.name}: compared up to command ${result.pendingFrom - 1} of ${scenario.commands.length}; ` +
+            `uptables lacks ${result.pending.join(", ")}`,
+        );
+      }
+      const disagreements = result.differences.filter((d) => d.allowed === null);
+      expect(disagreements.map(describeDifference).join("\n\n")).toBe("");
+    });
+  }
+});
