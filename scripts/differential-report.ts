@@ -41,7 +41,8 @@ const commandsAgreeing = sum((r) => r.commandsAgreeing);
 const outputsCompared = sum((r) => r.outputsCompared);
 const outputsAgreeing = sum((r) => r.outputsAgreeing);
 const differences = results.flatMap((r) => r.differences);
-const allowed = differences.filter((d) => d.allowed !== null);
+const allowed = differences.filter((d) => d.category === "intended");
+const extension = differences.filter((d) => d.category === "extension");
 const real = differences.filter((d) => d.allowed === null);
 const pending = results.filter((r) => r.pendingFrom !== null);
 
@@ -51,9 +52,21 @@ if (real.length > 0) {
   console.log(`Differences (${real.length}):\n`);
   for (const d of real) console.log(`${describeDifference(d)}\n`);
 }
-if (showAllowed && allowed.length > 0) {
-  console.log(`Allowed differences (${allowed.length}):\n`);
-  for (const d of allowed) console.log(`${describeDifference(d)}\n`);
+if (extension.length > 0) {
+  console.log(`Known differences in extensions, for their authors (${extension.length}, allowed.ts KNOWN_EXTENSION_DIFFERENCES):\n`);
+  const byReason = new Map<string, number>();
+  for (const d of extension) byReason.set(d.allowed!, (byReason.get(d.allowed!) ?? 0) + 1);
+  for (const [reason, n] of byReason) console.log(`  ${n} x ${reason}`);
+  console.log("");
+  if (showAllowed) for (const d of extension) console.log(`${describeDifference(d)}\n`);
+}
+if (allowed.length > 0) {
+  console.log(`Intended differences (${allowed.length}, allowed.ts ALLOWED_DIFFERENCES):\n`);
+  const byReason = new Map<string, number>();
+  for (const d of allowed) byReason.set(d.allowed!, (byReason.get(d.allowed!) ?? 0) + 1);
+  for (const [reason, n] of byReason) console.log(`  ${n} x ${reason}`);
+  console.log("");
+  if (showAllowed) for (const d of allowed) console.log(`${describeDifference(d)}\n`);
 }
 if (pending.length > 0) {
   console.log(`Scenarios waiting for extensions uptables does not have yet (${pending.length}):`);
@@ -62,17 +75,18 @@ if (pending.length > 0) {
   }
   console.log("");
 }
-const count = (kind: "command" | "output", allowedOnly: boolean): number =>
-  differences.filter((d) => d.kind === kind && (d.allowed !== null) === allowedOnly).length;
+const count = (kind: "command" | "output", category: "intended" | "extension" | null): number =>
+  differences.filter((d) => d.kind === kind && d.category === category).length;
 console.log(`Scenarios: ${results.length} (${SCENARIOS.length} defined, ${commandCount()} command lines in all)`);
 console.log(
   `Commands agreeing: ${commandsAgreeing}/${commandsCompared} (${pct(commandsAgreeing, commandsCompared)}); ` +
-    `differing: ${count("command", true)} allowed, ${count("command", false)} real` +
+    `differing: ${count("command", "intended")} intended, ${count("command", "extension")} known in extensions, ${count("command", null)} real` +
     (commandsTotal > commandsCompared ? `; ${commandsTotal - commandsCompared} not compared (after a command needing a missing extension)` : ""),
 );
 console.log(
   `Outputs agreeing:  ${outputsAgreeing}/${outputsCompared} (${pct(outputsAgreeing, outputsCompared)}); ` +
-    `differing: ${count("output", true)} allowed, ${count("output", false)} real [iptables-save and the -L/-S listings of each table]`,
+    `differing: ${count("output", "intended")} intended, ${count("output", "extension")} known in extensions, ${count("output", null)} real\n` +
+    "                   [outputs: iptables-save and the -L -n, -L -n -v -x --line-numbers, -L, -L -v and -S of each table]",
 );
 console.log(`Time: ${((Date.now() - started) / 1000).toFixed(1)}s`);
 process.exitCode = real.length > 0 ? 1 : 0;

@@ -449,6 +449,135 @@ function tFileScenarios(): void {
 }
 tFileScenarios();
 
+// Matches and targets as firewall scripts and Docker use them, one scenario per extension so that
+// a difference in one does not hide the others; the listings at the end show their -L output.
+scenario("extension in use: state and conntrack", [
+  "iptables -A INPUT -m state --state ESTABLISHED,RELATED -j ACCEPT",
+  "iptables -A INPUT -m state --state NEW,INVALID",
+  "iptables -A INPUT -m state ! --state NEW",
+  "iptables -A INPUT -m state --state BOGUS",
+  "iptables -A INPUT -m state",
+  "iptables -A INPUT -m conntrack --ctstate INVALID -j DROP",
+  "iptables -A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+  "iptables -A FORWARD -m conntrack --ctstate DNAT --ctorigdst 192.168.0.100 --ctorigdstport 8080",
+  "iptables -A FORWARD -m conntrack --ctproto tcp --ctstatus ASSURED,CONFIRMED --ctdir REPLY",
+  "iptables -A FORWARD -m conntrack ! --ctstate NEW --ctexpire 10:100",
+  "iptables -A FORWARD -m conntrack --ctorigsrc 10.0.0.0/8 ! --ctrepldst 1.2.3.4",
+  "iptables -A FORWARD -m conntrack --ctstate",
+  "iptables -A FORWARD -m conntrack",
+  "iptables -C FORWARD -o docker0 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
+  "iptables -D INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT",
+]);
+
+scenario("extension in use: udp, icmp and multiport", [
+  "iptables -A INPUT -p udp --dport 53 -j ACCEPT",
+  "iptables -A INPUT -p udp --sport 67:68 --dport 67:68",
+  "iptables -A INPUT -p udp ! --dport domain",
+  "iptables -A INPUT -p udp --dport 70000",
+  "iptables -A INPUT -p icmp --icmp-type echo-request -j ACCEPT",
+  "iptables -A INPUT -p icmp --icmp-type 8/0",
+  "iptables -A INPUT -p icmp ! --icmp-type destination-unreachable",
+  "iptables -A INPUT -p icmp --icmp-type 3/4",
+  "iptables -A INPUT -p icmp --icmp-type nosuchtype",
+  "iptables -A INPUT -p icmp --icmp-type",
+  "iptables -A INPUT -p tcp -m multiport --dports 22,80,443 -j ACCEPT",
+  "iptables -A INPUT -p udp -m multiport --sports 53,123:124",
+  "iptables -A INPUT -p tcp -m multiport --ports 1:1023,8080",
+  "iptables -A INPUT -p tcp -m multiport ! --dports http,https",
+  "iptables -A INPUT -m multiport --dports 22",
+  "iptables -A INPUT -p tcp -m multiport --dports 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16",
+  "iptables -A INPUT -p tcp -m multiport --dports 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15",
+  "iptables -A INPUT -p tcp -m multiport --dports 10:5",
+]);
+
+scenario("extension in use: limit, mac, mark, connmark, iprange, addrtype", [
+  "iptables -A INPUT -p tcp --dport 22 -m limit --limit 3/min --limit-burst 5 -j ACCEPT",
+  "iptables -A INPUT -m limit --limit 10/second",
+  "iptables -A INPUT -m limit --limit 1/hour --limit-burst 1",
+  "iptables -A INPUT -m limit --limit 5/day",
+  "iptables -A INPUT -m limit --limit 0/s",
+  "iptables -A INPUT -m limit --limit 3/fortnight",
+  "iptables -A INPUT -m mac --mac-source 00:11:22:33:44:55",
+  "iptables -A INPUT -m mac ! --mac-source aa:bb:cc:dd:ee:ff -j DROP",
+  "iptables -A INPUT -m mac --mac-source 00:11:22:33:44",
+  "iptables -A INPUT -m mark --mark 0x1/0xff",
+  "iptables -A INPUT -m mark ! --mark 7",
+  "iptables -A INPUT -m connmark --mark 1",
+  "iptables -A INPUT -m connmark --mark 0x10/0xf0",
+  "iptables -A INPUT -m iprange --src-range 10.0.0.1-10.0.0.9",
+  "iptables -A INPUT -m iprange ! --dst-range 192.168.0.10-192.168.0.20",
+  "iptables -A INPUT -m iprange --src-range 10.0.0.9-10.0.0.1",
+  "iptables -A INPUT -m addrtype --src-type LOCAL --dst-type UNICAST",
+  "iptables -A INPUT -m addrtype --dst-type LOCAL --limit-iface-in",
+  "iptables -A OUTPUT -m addrtype ! --dst-type BROADCAST,MULTICAST --limit-iface-out",
+  "iptables -A INPUT -m addrtype --dst-type NOSUCH",
+  "iptables -A INPUT -m addrtype --limit-iface-in --limit-iface-out",
+]);
+
+scenario("extension in use: LOG, NFLOG, REJECT, MARK", [
+  "iptables -A INPUT -j LOG --log-prefix 'IN: ' --log-level 4",
+  "iptables -A INPUT -j LOG --log-level debug --log-tcp-sequence --log-tcp-options --log-ip-options --log-uid",
+  "iptables -A INPUT -j LOG --log-prefix \"$(printf 'x%.0s' 1)\"",
+  "iptables -A INPUT -j LOG --log-level 9",
+  "iptables -A INPUT -j NFLOG --nflog-group 1 --nflog-prefix x",
+  "iptables -A INPUT -j NFLOG --nflog-threshold 5 --nflog-size 128",
+  "iptables -A INPUT -j REJECT",
+  "iptables -A INPUT -j REJECT --reject-with icmp-port-unreachable",
+  "iptables -A INPUT -p tcp -j REJECT --reject-with tcp-reset",
+  "iptables -A INPUT -j REJECT --reject-with tcp-reset",
+  "iptables -A INPUT -j REJECT --reject-with icmp-admin-prohibited",
+  "iptables -A INPUT -j REJECT --reject-with nosuch",
+  "iptables -A OUTPUT -j REJECT --reject-with icmp-net-prohibited",
+  "iptables -t mangle -A PREROUTING -j MARK --set-mark 1",
+  "iptables -t mangle -A PREROUTING -j MARK --set-xmark 0x1/0xff",
+  "iptables -t mangle -A PREROUTING -j MARK --and-mark 0xf0",
+  "iptables -t mangle -A PREROUTING -j MARK --or-mark 0x0f",
+  "iptables -t mangle -A PREROUTING -j MARK",
+  "iptables -A INPUT -j MARK --set-mark 2",
+  "iptables -t nat -A INPUT -j REJECT",
+]);
+
+scenario("extension in use: SNAT, DNAT, MASQUERADE, REDIRECT", [
+  "iptables -t nat -A POSTROUTING -o eth0 -j SNAT --to-source 1.2.3.4",
+  "iptables -t nat -A POSTROUTING -o eth0 -p tcp -j SNAT --to-source 1.2.3.4-1.2.3.9:1000-2000",
+  "iptables -t nat -A POSTROUTING -j SNAT --to-source 1.2.3.4 --random --persistent",
+  "iptables -t nat -A POSTROUTING -j SNAT",
+  "iptables -t nat -A POSTROUTING -j SNAT --to-source 1.2.3.4:80",
+  "iptables -t nat -A PREROUTING -p tcp --dport 80 -j REDIRECT --to-ports 8080",
+  "iptables -t nat -A PREROUTING -p tcp --dport 81 -j REDIRECT --to-ports 8080-8090 --random",
+  "iptables -t nat -A PREROUTING -p tcp --dport 82 -j REDIRECT",
+  "iptables -t nat -A PREROUTING -j REDIRECT --to-ports 8080",
+  "iptables -t nat -A PREROUTING -p tcp --dport 80 -j DNAT --to-destination 10.0.0.1:8080",
+  "iptables -t nat -A PREROUTING -p tcp --dport 83 -j DNAT --to 10.0.0.1",
+  "iptables -t nat -A PREROUTING -p udp --dport 84 -j DNAT --to-destination 10.0.0.1-10.0.0.3:53-55 --persistent",
+  "iptables -t nat -A PREROUTING -j DNAT --to-destination 10.0.0.1:80",
+  "iptables -t nat -A PREROUTING -j DNAT",
+  "iptables -t nat -A PREROUTING -p tcp -j DNAT --to-destination :8080",
+  "iptables -t nat -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE",
+  "iptables -t nat -A POSTROUTING -p tcp -j MASQUERADE --to-ports 1024-65535 --random",
+  "iptables -t nat -A POSTROUTING -j MASQUERADE --to-ports 1024",
+  "iptables -t nat -A POSTROUTING -j MASQUERADE --random-fully",
+  "iptables -t nat -L -n",
+  "iptables -t nat -L",
+]);
+
+scenario("extension in use: CT, NOTRACK, TRACE, CHECKSUM, TCPMSS", [
+  "iptables -t raw -A PREROUTING -j CT --notrack",
+  "iptables -t raw -A PREROUTING -j NOTRACK",
+  "iptables -t raw -A PREROUTING -p tcp --dport 21 -j CT --helper ftp",
+  "iptables -t raw -A OUTPUT -j CT --zone 1",
+  "iptables -t raw -A OUTPUT -j CT --zone-orig 2",
+  "iptables -t raw -A PREROUTING -j TRACE",
+  "iptables -A INPUT -j TRACE",
+  "iptables -A INPUT -j CT --notrack",
+  "iptables -t mangle -A POSTROUTING -p udp --dport 68 -j CHECKSUM --checksum-fill",
+  "iptables -t mangle -A POSTROUTING -j CHECKSUM",
+  "iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu",
+  "iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1400",
+  "iptables -t mangle -A FORWARD -p tcp -j TCPMSS --set-mss 1400",
+  "iptables -t mangle -A FORWARD -j TCPMSS --set-mss 1400",
+]);
+
 // ---- our own: commands ----------------------------------------------------------------------
 
 scenario("empty rule set: listings only", [
@@ -1654,7 +1783,17 @@ scenario("counters: K, M, G and T", [
 
 // ---- where uptables differs on purpose (see allowed.ts) ------------------------------------
 
-scenario("intended: interface names with a blank", ["iptables -A INPUT -i 'eth 0'", "iptables -A INPUT -i 'eth/0'"]);
+scenario("interface and chain names iptables-restore would misread", [
+  "iptables -A INPUT -i 'eth 0'",
+  "iptables -A INPUT -i 'eth/0'",
+  "iptables -A INPUT -i 'x\"y'",
+  "iptables -A INPUT -i 'x\\y'",
+  "iptables -N 'a\"b'",
+  "iptables -A 'a\"b' -j ACCEPT",
+  "iptables -A INPUT -j 'a\"b'",
+  "iptables -A INPUT -g 'a\"b' -o 'eth 1'",
+  "iptables -S",
+]);
 scenario("intended: counters beyond 2^53", [
   "iptables -A INPUT -c -1 1",
   "iptables -A INPUT -c 18446744073709551615 1",
@@ -1673,7 +1812,11 @@ scenario("intended: a match given twice that nftables shows as one", [
   "iptables -C INPUT -p tcp -m tcp --sport 2 --dport 1 -j ACCEPT",
 ]);
 scenario("intended: renaming a built-in chain", ["iptables -A INPUT -j ACCEPT", "iptables -E INPUT MYINPUT"]);
-scenario("intended: renaming to a name iptables-restore refuses", ["iptables -N A", "iptables -E A a23456789012345678901234567890"]);
+scenario("intended: renaming to a name iptables-restore refuses", [
+  "iptables -N A",
+  "iptables -E A a23456789012345678901234567890",
+  "iptables -E A 'x y'",
+]);
 scenario("intended: QUEUE and targets uptables does not implement", ["iptables -A INPUT -j QUEUE"]);
 
 export const SCENARIOS: readonly Scenario[] = scenarios;

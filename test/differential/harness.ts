@@ -11,7 +11,7 @@ import { BACKEND, VERSION } from "../../src/core/iptables/run.ts";
 import { findMatch, findTarget } from "../../src/core/extensions/registry.ts";
 import { shellWords } from "../support/corpus.ts";
 import { Netns } from "../support/netns.ts";
-import { allowedReason } from "./allowed.ts";
+import { allowedEntry } from "./allowed.ts";
 import type { Scenario } from "./commands.ts";
 
 /** What one command printed and returned. */
@@ -43,8 +43,10 @@ export interface Difference {
   readonly step: number;
   readonly kernel: Outcome;
   readonly uptables: Outcome;
-  /** The allow-list's reason when this difference is intended; null for a real disagreement. */
+  /** The allow-list's reason when this difference is allowed; null for a real disagreement. */
   readonly allowed: string | null;
+  /** "intended" (uptables differs on purpose) or "extension" (known, for an extension's author). */
+  readonly category: "intended" | "extension" | null;
 }
 
 export interface ScenarioResult {
@@ -275,7 +277,7 @@ export function runScenario(scenario: Scenario): ScenarioResult {
         return;
       }
       const what = scenario.commands[i]!;
-      differences.push({ scenario: scenario.name, kind: "command", what, step: i + 1, kernel, uptables, allowed: null });
+      differences.push({ scenario: scenario.name, kind: "command", what, step: i + 1, kernel, uptables, allowed: null, category: null });
     });
 
     let outputsCompared = 0;
@@ -297,10 +299,13 @@ export function runScenario(scenario: Scenario): ScenarioResult {
           outputsAgreeing++;
           return;
         }
-        differences.push({ scenario: scenario.name, kind: "output", what: listing.what, step: 0, kernel, uptables, allowed: null });
+        differences.push({ scenario: scenario.name, kind: "output", what: listing.what, step: 0, kernel, uptables, allowed: null, category: null });
       });
     }
-    const judged = differences.map((d) => ({ ...d, allowed: allowedReason(d) }));
+    const judged = differences.map((d) => {
+      const entry = allowedEntry(d);
+      return { ...d, allowed: entry?.reason ?? null, category: entry ? (entry.category ?? "intended") : null };
+    });
     return {
       scenario,
       commandsCompared: compared.length,
@@ -326,6 +331,6 @@ export function describeDifference(d: Difference): string {
     return parts.join("\n");
   };
   const where = d.kind === "command" ? `step ${d.step}: ${d.what}` : `output: ${d.what}`;
-  const allowed = d.allowed ? `\n  allowed: ${d.allowed}` : "";
+  const allowed = d.allowed ? `\n  allowed (${d.category}): ${d.allowed}` : "";
   return `[${d.scenario}] ${where}\n${show("kernel  ", d.kernel)}\n${show("uptables", d.uptables)}${allowed}`;
 }

@@ -52,7 +52,21 @@ export function kernelTestProblem(programs: readonly string[] = ["ip", "iptables
   for (const program of programs) {
     if (findProgram(program) === null) return `\`${program}' is not installed`;
   }
-  return null;
+  return namespaceProblem();
+}
+
+let namespaceProbe: string | null | undefined;
+
+/** Whether this machine lets us make a network namespace at all (probed once, then remembered). */
+function namespaceProblem(): string | null {
+  if (namespaceProbe !== undefined) return namespaceProbe;
+  try {
+    withNetns(() => undefined);
+    namespaceProbe = null;
+  } catch (error) {
+    namespaceProbe = `cannot create a network namespace: ${(error as Error).message}`;
+  }
+  return namespaceProbe;
 }
 
 /** True under CI (CI=true): missing root or tools must then fail the run instead of skipping it. */

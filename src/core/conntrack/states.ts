@@ -7,10 +7,10 @@ export const CtState = {
   ESTABLISHED: 1 << 1,
   RELATED: 1 << 2,
   NEW: 1 << 3,
-  UNTRACKED: 1 << 6,
+  UNTRACKED: 1 << 8,
   /** Pseudo-states of -m conntrack: the connection is source / destination NATed. */
-  SNAT: 1 << 8,
-  DNAT: 1 << 9,
+  SNAT: 1 << 6,
+  DNAT: 1 << 7,
 } as const;
 
 /** ct->status bits (IPS_*). */

@@ -35,6 +35,8 @@ export interface RuleContext {
   readonly table: TableName;
   readonly protocol: number;
   readonly protocolInverted: boolean;
+  /** Prints a warning on stderr the way iptables does and goes on (e.g. "xt_iprange: range ... is reversed"). */
+  readonly warn?: (text: string) => void;
 }
 
 export interface PrintOptions {
@@ -87,6 +89,11 @@ export interface MatchExtension<Data = unknown> extends ExtensionBase<Data> {
 
 export interface TargetExtension<Data = unknown> extends ExtensionBase<Data> {
   readonly kind: "target";
+  /**
+   * The target the kernel really runs when this one is an alias (xtables' real_name): `iptables -L`
+   * shows it in the target column, e.g. "CT" for NOTRACK. iptables-save still prints `name`.
+   */
+  readonly realName?: string;
   /** Builds the per-packet action once, when the rule set is loaded into the engine. */
   compile?(data: Data): TargetFunction;
 }

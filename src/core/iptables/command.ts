@@ -604,10 +604,6 @@ class CommandParser {
     if (!name.endsWith("+") && (name.includes("/") || name.includes(" "))) {
       this.opts.onWarning?.(`Warning: weird character in interface \`${name}' ('/' and ' ' are not allowed by the kernel).\n`);
     }
-    if (/[ \t\n\r\v\f]/.test(name)) {
-      // iptables-save would print the blank unquoted and iptables-restore split the name there.
-      throw new ParameterProblem(`interface name \`${name}' contains a blank: uptables keeps only rules that iptables-save and iptables-restore can round-trip`);
-    }
     return name;
   }
 
@@ -725,7 +721,12 @@ class CommandParser {
     }
     if (!this.wait && this.waitIntervalSet) throw new ParameterProblem("--wait-interval only makes sense with --wait\n");
 
-    const ruleCtx = { table: this.tableName(), protocol: this.protocol, protocolInverted: (this.invflags & OPT.PROTOCOL) !== 0 };
+    const ruleCtx = {
+      table: this.tableName(),
+      protocol: this.protocol,
+      protocolInverted: (this.invflags & OPT.PROTOCOL) !== 0,
+      warn: (text: string) => this.opts.onWarning?.(text),
+    };
     for (const use of this.matches) use.ext.finalCheck?.(use.data, ruleCtx);
     if (this.target) this.target.ext.finalCheck?.(this.target.data, ruleCtx);
 

@@ -384,10 +384,13 @@ function renameChain(rules: RuleSet, cmd: Command): boolean {
     // iptables-nft renames the base chain, and then can no longer show it ("incompatible").
     throw new RuleSetError("Can't rename a built-in chain.");
   }
+  // iptables-nft takes any new name here (nftables allows 255 characters, blanks too), which its
+  // own iptables-restore then refuses or splits: uptables keeps -N's limits so its rule sets stay
+  // restorable.
   if (to.length > MAX_CHAIN_NAME) {
-    // iptables-nft takes any length here; its own iptables-restore then refuses the name.
     throw new ParameterProblem(`chain name \`${to}' too long (must be under ${MAX_CHAIN_NAME + 1} chars)`);
   }
+  if (/[ \t\n\v\f\r]/.test(to)) throw new ParameterProblem(`Invalid chain name \`${to}'`);
   // Keep the chain's place (creation order) and move every jump to the new name.
   const renamed = new Map<string, Chain>();
   for (const [name, c] of table.chains) {

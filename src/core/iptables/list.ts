@@ -4,8 +4,7 @@
 import { addressToAnyName, formatAddress, formatListMask } from "../net/ipv4-address.ts";
 import { protocolName } from "../net/protocols.ts";
 import type { AddressMatch, Chain, InterfaceMatch, Rule, Table } from "../rules/model.ts";
-import { listedChains, newBuiltinChain } from "../rules/model.ts";
-import type { Hook } from "../rules/hooks.ts";
+import { listedChains } from "../rules/model.ts";
 import { jumpTarget, targetLabel } from "./rule-format.ts";
 
 export interface ListFormat {
@@ -117,7 +116,7 @@ const CHAIN_PROTO_NAMES: ReadonlyMap<number, string> = new Map([
  * table layout), e.g. "ACCEPT  tcp opt -- in * out *  1.2.3.4  -> 0.0.0.0/0   tcp dpt:80".
  */
 export function formatRuleForCommand(rule: Rule): string {
-  let line = `${targetLabel(rule)} `;
+  let line = `${targetLabel(rule, true)} `;
   line += rule.protocolInverted ? "!" : " ";
   line += `${CHAIN_PROTO_NAMES.get(rule.protocol) ?? String(rule.protocol)} `;
   line += `opt ${fragmentText(rule)} `;
@@ -140,13 +139,6 @@ function chainHeader(table: Table, chain: Chain, fmt: ListFormat): string {
     return `Chain ${chain.name} (policy ${chain.policy}${counters})`;
   }
   return `Chain ${chain.name} (${references(table, chain)} references)`;
-}
-
-/** The chain to list: an existing one, or a built-in chain not created yet (shown empty). */
-export function chainToList(table: Table, name: string, builtin: readonly Hook[]): Chain | null {
-  const chain = table.chains.get(name);
-  if (chain) return chain;
-  return (builtin as readonly string[]).includes(name) ? newBuiltinChain(name as Hook) : null;
 }
 
 export function listChains(table: Table, fmt: ListFormat): string {

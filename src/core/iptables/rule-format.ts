@@ -10,17 +10,32 @@ function address(flag: string, match: AddressMatch | null): string {
   return ` ${match.inverted ? "! " : ""}${flag} ${formatAddress(match.addr)}${formatMask(match.mask)}`;
 }
 
+export interface RuleTextOptions {
+  /**
+   * Quote names that iptables-restore would split or misread (a `"`, `\` or blank in a chain or
+   * interface name). iptables-save prints them bare, and so does uptables-save; uptables' own
+   * rule-set files use this so that any rule set the kernel's iptables accepts reads back whole.
+   */
+  readonly forRestore?: boolean;
+}
+
+/** A chain or interface name as a word of an iptables-save line. */
+export function nameWord(name: string, opts: RuleTextOptions = {}): string {
+  if (!opts.forRestore || !/["\\\s]/.test(name)) return name;
+  return `"${name.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
 /** The rule's options after "-A CHAIN", each preceded by a space; "" for a rule without any. */
-export function formatRuleSpec(rule: Rule): string {
-  const parts = formatRuleParts(rule);
+export function formatRuleSpec(rule: Rule, opts: RuleTextOptions = {}): string {
+  const parts = formatRuleParts(rule, opts);
   return parts.matchPart + parts.targetPart;
 }
 
 /** The rule's text split before its target, where `iptables -S -v` puts the counters. */
-export function formatRuleParts(rule: Rule): { matchPart: string; targetPart: string } {
+export function formatRuleParts(rule: Rule, opts: RuleTextOptions = {}): { matchPart: string; targetPart: string } {
   let out = address("-s", rule.source) + address("-d", rule.destination);
-  if (rule.inInterface) out += ` ${rule.inInterface.inverted ? "! " : ""}-i ${rule.inInterface.name}`;
-  if (rule.outInterface) out += ` ${rule.outInterface.inverted ? "! " : ""}-o ${rule.outInterface.name}`;
+  if (rule.inInterface) out += ` ${rule.inInterface.inverted ? "! " : ""}-i ${nameWord(rule.inInterface.name, opts)}`;
+  if (rule.outInterface) out += ` ${rule.outInterface.inverted ? "! " : ""}-o ${nameWord(rule.outInterface.name, opts)}`;
   if (rule.protocol !== 0) {
     const name = protocolName(rule.protocol);
     out += ` ${rule.protocolInverted ? "! " : ""}-p ${name ?? rule.protocol}`;
@@ -30,10 +45,10 @@ export function formatRuleParts(rule: Rule): { matchPart: string; targetPart: st
     const options = use.ext.save(use.data);
     out += ` -m ${use.ext.name}${options ? ` ${options}` : ""}`;
   }
-  return { matchPart: out, targetPart: formatTarget(rule) };
+  return { matchPart: out, targetPart: formatTarget(rule, opts) };
 }
 
-function formatTarget(rule: Rule): string {
+function formatTarget(rule: Rule, opts: RuleTextOptions): string {
   const target = rule.target;
   switch (target.kind) {
     case "none":
@@ -41,9 +56,9 @@ function formatTarget(rule: Rule): string {
     case "verdict":
       return ` -j ${target.verdict}`;
     case "jump":
-      return ` -j ${target.chain}`;
+      return ` -j ${nameWord(target.chain, opts)}`;
     case "goto":
-      return ` -g ${target.chain}`;
+      return ` -g ${nameWord(target.chain, opts)}`;
     case "extension": {
       const options = target.ext.save(target.data);
       return ` -j ${target.ext.name}${options ? ` ${options}` : ""}`;
@@ -51,8 +66,11 @@ function formatTarget(rule: Rule): string {
   }
 }
 
-/** The name in iptables -L's "target" column. */
-export function targetLabel(rule: Rule): string {
+/**
+ * The name in iptables -L's "target" column: for an alias target the one the kernel runs
+ * (`realName`); with `asGiven`, the name as the command gave it (what -v prints for -A/-I/...).
+ */
+export function targetLabel(rule: Rule, asGiven = false): string {
   const target = rule.target;
   switch (target.kind) {
     case "none":
@@ -63,7 +81,7 @@ export function targetLabel(rule: Rule): string {
     case "goto":
       return target.chain;
     case "extension":
-      return target.ext.name;
+      return asGiven ? target.ext.name : (target.ext.realName ?? target.ext.name);
   }
 }
 

@@ -2,7 +2,7 @@
 import type { RuleSet } from "../rules/model.ts";
 import { listedChains, newTable } from "../rules/model.ts";
 import { SAVE_ORDER, type TableName } from "../rules/tables.ts";
-import { formatRuleSpec } from "./rule-format.ts";
+import { formatRuleSpec, nameWord } from "./rule-format.ts";
 
 export interface SaveOptions {
   /** -c: rule counters as "[packets:bytes]" and real policy counters. */
@@ -37,7 +37,8 @@ export function formatSave(rules: RuleSet, opts: SaveOptions = {}): string {
     for (const chain of chains) {
       for (const rule of chain.rules) {
         const prefix = opts.counters ? `[${rule.counters.packets}:${rule.counters.bytes}] ` : "";
-        out += `${prefix}-A ${chain.name}${formatRuleSpec(rule)}\n`;
+        const text = { forRestore: opts.kernelView };
+        out += `${prefix}-A ${nameWord(chain.name, text)}${formatRuleSpec(rule, text)}\n`;
       }
     }
     out += "COMMIT\n";

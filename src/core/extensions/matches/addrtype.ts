@@ -49,6 +49,21 @@ const NO_INPUT_INTERFACE: readonly Hook[] = ["OUTPUT", "POSTROUTING"];
 const NO_OUTPUT_INTERFACE: readonly Hook[] = ["PREROUTING", "INPUT"];
 
 export const addrtypeMatch = defineMatch<AddrtypeMatch>({
+  // xt_addrtype: the route type of the address in the local table (HostView.addressType), limited
+  // to the in or out interface when asked.
+  compile(data) {
+    const { source, dest, flags } = data;
+    const invertSource = (flags & XT_ADDRTYPE_INVERT_SOURCE) !== 0;
+    const invertDest = (flags & XT_ADDRTYPE_INVERT_DEST) !== 0;
+    const limitIn = (flags & XT_ADDRTYPE_LIMIT_IFACE_IN) !== 0;
+    const limitOut = (flags & XT_ADDRTYPE_LIMIT_IFACE_OUT) !== 0;
+    return (ctx) => {
+      const device = limitIn ? ctx.inInterface : limitOut ? ctx.outInterface : null;
+      if (source !== 0 && ((source & ctx.host.addressType(ctx.source, device)) !== 0) === invertSource) return false;
+      if (dest !== 0 && ((dest & ctx.host.addressType(ctx.destination, device)) !== 0) === invertDest) return false;
+      return true;
+    };
+  },
   name: "addrtype",
   options: [
     { name: "src-type", hasArg: true, invertible: true },

@@ -18,6 +18,17 @@ export const connmarkMatch = defineMatch<ConnmarkMatch>({
   finalCheck(data) {
     if (!data.given) throw new ParameterProblem(`connmark: option "--mark" must be specified\n`);
   },
+  compile(data) {
+    // xt_connmark's connmark_mt: (ct->mark & mask) == value, `!` inverting. A packet without a
+    // connection (untracked, INVALID, a later fragment) has no mark to test: it never matches,
+    // not even an inverted --mark.
+    const value = data.value >>> 0, mask = data.mask >>> 0, inverted = data.inverted;
+    return (ctx) => {
+      const id = ctx.ctId;
+      if (id < 0) return false;
+      return (((ctx.conntrack.mark[id]! & mask) >>> 0) === value) !== inverted;
+    };
+  },
   save: (data) => `${data.inverted ? "! " : ""}--mark ${formatMarkMask(data.value, data.mask)}`,
   // Unlike -m mark, iptables always leaves room for the "!": "connmark match  0x1".
   print: (data) => `connmark match ${data.inverted ? "!" : ""} ${formatMarkMask(data.value, data.mask)}`,

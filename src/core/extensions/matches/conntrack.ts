@@ -5,7 +5,8 @@ import { formatAddress, formatMask, maskToPrefix, prefixToMask } from "../../net
 import { parseProtocol } from "../../net/protocols.ts";
 import { isCSpace, parseCUnsigned, strtoumax } from "../../net/c-number.ts";
 import { hostAddresses, hostName, networkName } from "../../net/host-names.ts";
-import { defineMatch } from "../extension.ts";
+import type { PacketContext } from "../../engine/packet-context.ts";
+import { defineMatch, type MatchFunction } from "../extension.ts";
 import { bang } from "../format.ts";
 import { joinParts, resolveServicePort } from "./ports.ts";
 
@@ -25,6 +26,8 @@ export const IPS_EXPECTED = 1 << 0;
 export const IPS_SEEN_REPLY = 1 << 1;
 export const IPS_ASSURED = 1 << 2;
 export const IPS_CONFIRMED = 1 << 3;
+export const IPS_SRC_NAT = 1 << 4;
+export const IPS_DST_NAT = 1 << 5;
 
 /** match_flags / invert_flags bits (XT_CONNTRACK_*). */
 export const XT_CONNTRACK_STATE = 1 << 0;
@@ -382,6 +385,7 @@ function dump(data: ConntrackMatch, prefix: string, numeric: boolean): string {
 }
 
 export const conntrackMatch = defineMatch<ConntrackMatch>({
+  compile: compileConntrackMatch,
   name: "conntrack",
   options: [
     { name: "ctstate", hasArg: true, invertible: true },
@@ -480,3 +484,81 @@ export const conntrackMatch = defineMatch<ConntrackMatch>({
   save: (data) => dump(data, "--", true),
   print: (data, { numeric }) => dump(data, "", numeric),
 });
+
+// ---- per packet (xt_conntrack's conntrack_mt, revision 3) ------------------------------------------
+
+function compileConntrackMatch(data: ConntrackMatch): MatchFunction {
+  const given = data.matchFlags;
+  const inv = data.invertFlags;
+  const has = (bit: number): boolean => (given & bit) !== 0;
+  const not = (bit: number): boolean => (inv & bit) !== 0;
+  const { stateMask, statusMask, l4proto, origSrc, origDst, replSrc, replDst, origSrcPort, origDstPort, replSrcPort, replDstPort } = data;
+  const { expiresMin, expiresMax } = data;
+  const addressTest = (bit: number, wanted: AddressAndMask, node: 0 | 1, source: boolean) => {
+    const want = (wanted.addr & wanted.mask) >>> 0;
+    const mask = wanted.mask;
+    const inverted = not(bit);
+    return (ctx: PacketContext): boolean => {
+      const table = ctx.conntrack;
+      const at = ctx.ctId * 2 + node;
+      const address = source ? table.tupleSrc[at]! : table.tupleDst[at]!;
+      return (((address & mask) >>> 0) === want) !== inverted;
+    };
+  };
+  const portTest = (bit: number, wanted: PortPair, node: 0 | 1, source: boolean) => {
+    const { low, high } = wanted;
+    const inverted = not(bit);
+    return (ctx: PacketContext): boolean => {
+      const ports = ctx.conntrack.tuplePorts[ctx.ctId * 2 + node]!;
+      const port = source ? ports >>> 16 : ports & 0xffff;
+      return (port >= low && port <= high) !== inverted;
+    };
+  };
+  const tests: ((ctx: PacketContext) => boolean)[] = [];
+  if (has(XT_CONNTRACK_DIRECTION)) {
+    const wantReply = not(XT_CONNTRACK_DIRECTION);
+    tests.push((ctx) => (ctx.ctDirection === 1) === wantReply);
+  }
+  if (has(XT_CONNTRACK_ORIGSRC)) tests.push(addressTest(XT_CONNTRACK_ORIGSRC, origSrc, 0, true));
+  if (has(XT_CONNTRACK_ORIGDST)) tests.push(addressTest(XT_CONNTRACK_ORIGDST, origDst, 0, false));
+  if (has(XT_CONNTRACK_REPLSRC)) tests.push(addressTest(XT_CONNTRACK_REPLSRC, replSrc, 1, true));
+  if (has(XT_CONNTRACK_REPLDST)) tests.push(addressTest(XT_CONNTRACK_REPLDST, replDst, 1, false));
+  if (has(XT_CONNTRACK_PROTO)) {
+    const inverted = not(XT_CONNTRACK_PROTO);
+    tests.push((ctx) => (ctx.conntrack.protocol[ctx.ctId] === l4proto) !== inverted);
+  }
+  if (has(XT_CONNTRACK_ORIGSRC_PORT)) tests.push(portTest(XT_CONNTRACK_ORIGSRC_PORT, origSrcPort, 0, true));
+  if (has(XT_CONNTRACK_ORIGDST_PORT)) tests.push(portTest(XT_CONNTRACK_ORIGDST_PORT, origDstPort, 0, false));
+  if (has(XT_CONNTRACK_REPLSRC_PORT)) tests.push(portTest(XT_CONNTRACK_REPLSRC_PORT, replSrcPort, 1, true));
+  if (has(XT_CONNTRACK_REPLDST_PORT)) tests.push(portTest(XT_CONNTRACK_REPLDST_PORT, replDstPort, 1, false));
+  if (has(XT_CONNTRACK_STATUS)) {
+    const inverted = not(XT_CONNTRACK_STATUS);
+    tests.push((ctx) => ((ctx.conntrack.status[ctx.ctId]! & statusMask) !== 0) !== inverted);
+  }
+  if (has(XT_CONNTRACK_EXPIRES)) {
+    const inverted = not(XT_CONNTRACK_EXPIRES);
+    tests.push((ctx) => {
+      const seconds = Math.max(0, Math.floor((ctx.conntrack.expires[ctx.ctId]! - ctx.now) / 1000));
+      return (seconds >= expiresMin && seconds <= expiresMax) !== inverted;
+    });
+  }
+  const checkState = has(XT_CONNTRACK_STATE);
+  const stateInverted = not(XT_CONNTRACK_STATE);
+  const count = tests.length;
+  return (ctx) => {
+    const tracked = ctx.ctId >= 0;
+    if (checkState) {
+      let bits = ctx.ctState;
+      if (tracked) {
+        const status = ctx.conntrack.status[ctx.ctId]!;
+        if (status & IPS_SRC_NAT) bits |= CT_STATE_SNAT;
+        if (status & IPS_DST_NAT) bits |= CT_STATE_DNAT;
+      }
+      if (((stateMask & bits) !== 0) === stateInverted) return false;
+    }
+    // Without a connection only --ctstate can say anything (INVALID, UNTRACKED).
+    if (!tracked) return checkState;
+    for (let i = 0; i < count; i++) if (!tests[i]!(ctx)) return false;
+    return true;
+  };
+}

@@ -128,6 +128,18 @@ export const icmpMatch = defineMatch<IcmpMatch>({
   // it runs for rules a hook reaches, where nf_tables checks every rule as it is added.
   checkHooks: (data) =>
     data.ruleProtocol === IPPROTO_ICMP && !data.ruleProtocolInverted ? null : "the icmp match is only valid for -p icmp",
+  compile(data) {
+    // ip_tables' icmp_match: type 255 matches every message whatever the codes say; otherwise the
+    // type must be equal and the code within the inclusive range. `!` inverts that test only: a
+    // non-first fragment (no ICMP header) never matches, inverted or not.
+    const anyType = data.type === ANY_TYPE;
+    const type = data.type, codeMin = data.codeMin, codeMax = data.codeMax, inverted = data.inverted;
+    return (ctx) => {
+      if (ctx.isLaterFragment || !ctx.hasTransport || ctx.protocol !== IPPROTO_ICMP) return false;
+      const code = ctx.icmpCode;
+      return (anyType || (ctx.icmpType === type && code >= codeMin && code <= codeMax)) !== inverted;
+    };
+  },
   save(data) {
     // Later iptables (and its .t tests) keep "255/255" apart from "any"; 1.8.9 saved both as "any".
     const value = data.type === ANY_TYPE && allCodes(data) ? "any" : `${data.type}${allCodes(data) ? "" : `/${data.codeMin}`}`;

@@ -67,6 +67,25 @@ export const iprangeMatch = defineMatch<IprangeMatch>({
       throw new ParameterProblem("iprange match: You must specify `--src-range' or `--dst-range'");
     }
   },
+  compile(data) {
+    // xt_iprange's iprange_mt4: each given range must hold its address (inclusive at both ends)
+    // unless inverted, where it must not. A reversed range (FROM above TO) holds nothing, so it
+    // never matches, and its inversion always does.
+    const source = data.source !== null, destination = data.destination !== null;
+    const srcFrom = data.source?.from ?? 0, srcTo = data.source?.to ?? 0, srcInverted = data.source?.inverted ?? false;
+    const dstFrom = data.destination?.from ?? 0, dstTo = data.destination?.to ?? 0, dstInverted = data.destination?.inverted ?? false;
+    return (ctx) => {
+      if (source) {
+        const addr = ctx.source;
+        if ((addr >= srcFrom && addr <= srcTo) === srcInverted) return false;
+      }
+      if (destination) {
+        const addr = ctx.destination;
+        if ((addr >= dstFrom && addr <= dstTo) === dstInverted) return false;
+      }
+      return true;
+    };
+  },
   save: (data) =>
     joinParts([
       data.source ? `${data.source.inverted ? "! " : ""}--src-range ${formatRange(data.source)}` : "",

@@ -1,5 +1,5 @@
 // -m limit: a token bucket, matching at an average rate with bursts (iptables' libxt_limit,
-// which iptables-nft turns into an nftables `limit rate N/unit burst B packets`).
+// which iptables-nft turns into an nftables `limit rate N/unit burst B packets`, run by nft_limit).
 import { ParameterProblem } from "../../rules/errors.ts";
 import { defineMatch } from "../extension.ts";
 import { asciiLower, parseIntegerOption } from "../targets/xtables-numbers.ts";
@@ -15,6 +15,8 @@ export interface LimitMatch {
 const SCALE = 10000;
 const DEFAULT_BURST = 5;
 const MAX_BURST = 10000;
+const NSEC_PER_SEC = 1e9;
+const NSEC_PER_MS = 1e6;
 
 /** The units of a rate, longest period first, as iptables prints them. */
 const UNITS: readonly (readonly [printed: string, spelled: string, seconds: number])[] = [
@@ -82,6 +84,61 @@ export const limitMatch = defineMatch<LimitMatch>({
     }
     // nftables reads a burst of 0 as its default of 5, and so the rule comes back.
     data.burst = parseIntegerOption("limit", option, arg!, 0, MAX_BURST) || DEFAULT_BURST;
+  },
+  /**
+   * The token bucket the kernel runs for this rule. iptables-nft does not hand -m limit to xt_limit:
+   * it sends the native `limit rate COUNT/UNIT burst B packets` expression (the rate rateOf prints),
+   * so the bucket is nft_limit's, counted in nanoseconds:
+   *   cost    = floor(UNIT seconds in ns / COUNT)       what one packet takes
+   *   max     = cost * burst                            the bucket, full when the rule is loaded
+   *   refill  one token per elapsed nanosecond, capped at max before the packet's cost is taken
+   *   a packet matches when the bucket holds at least `cost`, and then takes it; otherwise it does
+   *   not match and takes nothing.
+   * xt_limit (iptables-legacy) is the same bucket counted in jiffies (HZ) times CREDITS_PER_JIFFY,
+   * with cost = avg * HZ * CREDITS_PER_JIFFY / 10000, so it refills in steps of one jiffy; the
+   * nanosecond bucket has no such steps.
+   *
+   * Rounding here: the engine's clock is in milliseconds; elapsed time becomes whole nanoseconds
+   * (floor of ms * 1e6), so a fractional clock loses under a nanosecond per evaluation and an
+   * integral one loses nothing. The bucket is kept as whole packets plus a remainder below `cost`,
+   * so it stays exact although cost * burst can pass 2^53 ns (1/day burst 10000); only a gap of
+   * more than 2^53 ns (about 104 days) between two evaluations is itself rounded, by a few hundred
+   * nanoseconds at most. A clock that goes backwards refills nothing (and moves nothing back).
+   * The bucket lives as long as the compiled rule: loading the rule set into the engine again
+   * starts every bucket full (as iptables-restore, which replaces the table, does in the kernel;
+   * an `iptables -A` there leaves the other rules' buckets as they were).
+   */
+  compile(data) {
+    const { count, unit } = rateOf(data.avg);
+    const cost = Math.floor((unit[2] * NSEC_PER_SEC) / count);
+    const burst = data.burst;
+    /** Whole packets' worth of tokens in the bucket, and the nanoseconds beyond them (< cost). */
+    let whole = burst;
+    let part = 0;
+    /** The clock at the last evaluation; NaN until the first (the bucket is full until then anyway). */
+    let last = Number.NaN;
+    return (ctx) => {
+      const now = ctx.now;
+      if (now > last) {
+        const elapsed = Math.floor((now - last) * NSEC_PER_MS);
+        last = now;
+        if (whole < burst && elapsed > 0) {
+          const sum = part + elapsed;
+          const rest = sum % cost;
+          whole += (sum - rest) / cost;
+          part = rest;
+          if (whole >= burst) {
+            whole = burst;
+            part = 0;
+          }
+        }
+      } else if (last !== last) {
+        last = now;
+      }
+      if (whole === 0) return false;
+      whole--;
+      return true;
+    };
   },
   save(data) {
     const { count, unit } = rateOf(data.avg);

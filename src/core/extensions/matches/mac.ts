@@ -3,6 +3,7 @@
 import { ParameterProblem } from "../../rules/errors.ts";
 import { strtoumax } from "../../net/c-number.ts";
 import { defineMatch } from "../extension.ts";
+import { CompileError } from "../../engine/compile.ts";
 
 export interface MacMatch {
   /** Six bytes. */
@@ -43,6 +44,20 @@ export const macMatch = defineMatch<MacMatch>({
   },
   finalCheck(data) {
     if (!data.given) throw new ParameterProblem(`mac: option "--mac-source" must be specified\n`);
+  },
+  /**
+   * Refuses to run. The engine is fed IP packets from a TUN device, which carry no Ethernet
+   * header, so the source MAC this rule asks about is not known. The kernel's answer for such a
+   * device (xt_mac checks the device is ARPHRD_ETHER; nft's `ether saddr` needs a link-layer
+   * header) is "no match", inverted or not, but the rule was written for the Ethernet interface
+   * the engine stands in for, where the answer would depend on the sender: any fixed answer would
+   * silently misfilter, so loading the rule set fails instead.
+   */
+  compile(data) {
+    const option = `${data.inverted ? "! " : ""}--mac-source ${formatMac(data.address)}`;
+    throw new CompileError(
+      `-m mac ${option}: the engine sees packets without their link-layer header (TUN), so the Ethernet source address cannot be matched`,
+    );
   },
   save: (data) => `${data.inverted ? "! " : ""}--mac-source ${formatMac(data.address)}`,
   print: (data) => `MAC${data.inverted ? " !" : ""} ${formatMac(data.address)}`,

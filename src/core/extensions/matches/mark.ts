@@ -48,6 +48,12 @@ export const markMatch = defineMatch<MarkMatch>({
   finalCheck(data) {
     if (!data.given) throw new ParameterProblem(`mark: option "--mark" must be specified\n`);
   },
+  compile(data) {
+    // xt_mark: (skb->mark & mask) == value, `!` inverting. Bits of the value outside the mask make
+    // a rule that never matches (and whose inversion always does), as in the kernel.
+    const value = data.value >>> 0, mask = data.mask >>> 0, inverted = data.inverted;
+    return (ctx) => (((ctx.mark & mask) >>> 0) === value) !== inverted;
+  },
   save: (data) => `${data.inverted ? "! " : ""}--mark ${formatMarkMask(data.value, data.mask)}`,
   print: (data) => `mark match${data.inverted ? " !" : ""} ${formatMarkMask(data.value, data.mask)}`,
 });

@@ -93,6 +93,35 @@ export const multiportMatch = defineMatch<MultiportMatch>({
       throw new ParameterProblem(`multiport: option "--${data.given[0]}" cannot be used together with "--${data.given[1]}".\n`);
     }
   },
+  compile(data) {
+    // xt_multiport's ports_match_v1: the first listed port or range that holds the port decides
+    // (a hit gives !invert, no hit gives invert). --ports tests the source and the destination
+    // port against each entry. Ranges are inclusive.
+    const count = data.ranges.length;
+    const mins = Int32Array.from(data.ranges, (r) => r.min);
+    const maxs = Int32Array.from(data.ranges, (r) => r.max);
+    const checkSource = data.direction !== "destination-ports";
+    const checkDestination = data.direction !== "source-ports";
+    const inverted = data.inverted;
+    return (ctx) => {
+      // A non-first fragment has no ports: no match, inverted or not.
+      if (ctx.isLaterFragment) return false;
+      // The kernel reads the first four bytes of the transport header as the two ports, for every
+      // protocol multiport allows (tcp, udp, udplite, sctp, dccp), so do the same from the bytes.
+      // It hot-drops a packet too short for them; here it is only no match (tcp and udp packets
+      // that short never reach a rule: the engine drops them first).
+      const at = ctx.transportOffset;
+      if (at + 4 > ctx.ip.offset + ctx.ip.totalLength) return false;
+      const buf = ctx.buf;
+      const sport = (buf[at]! << 8) | buf[at + 1]!;
+      const dport = (buf[at + 2]! << 8) | buf[at + 3]!;
+      for (let i = 0; i < count; i++) {
+        const min = mins[i]!, max = maxs[i]!;
+        if ((checkSource && sport >= min && sport <= max) || (checkDestination && dport >= min && dport <= max)) return !inverted;
+      }
+      return inverted;
+    };
+  },
   save: (data) => `${data.inverted ? "! " : ""}--${SAVE_NAME[data.direction]} ${formatList(data.ranges, String)}`,
   print: (data, { numeric }) =>
     // iptables puts the "!" after a second space: "multiport dports  !80,443".

@@ -34,6 +34,13 @@ export const stateMatch = defineMatch<StateMatch>({
   name: "state",
   options: [{ name: "state", hasArg: true, invertible: true }],
   init: () => ({ stateMask: 0, inverted: false, given: false }),
+  // iptables-nft gives -m state to the kernel as xt_conntrack's state test: the packet's state bit
+  // against the mask, inverted by `!`.
+  compile(data) {
+    const mask = data.stateMask;
+    const inverted = data.inverted;
+    return (ctx) => ((mask & ctx.ctState) !== 0) !== inverted;
+  },
   parse(data, _option, arg, inverted) {
     data.stateMask = parseNameList(arg!, STATE_NAMES, {
       middle: (rest) => `Bad state "${rest}"`,

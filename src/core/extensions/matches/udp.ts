@@ -57,6 +57,20 @@ export const udpMatch = defineMatch<UdpMatch>({
       data.destinationInverted = inverted;
     }
   },
+  compile(data) {
+    const spMin = data.sourcePorts.min, spMax = data.sourcePorts.max, sourceInverted = data.sourceInverted;
+    const dpMin = data.destinationPorts.min, dpMax = data.destinationPorts.max, destinationInverted = data.destinationInverted;
+    return (ctx) => {
+      // As xt_tcpudp's udp_mt: a non-first fragment has no UDP header, so it never matches (not
+      // even an inverted port). A header too short to read is dropped before any rule here
+      // ("transport-header"), where the kernel hot-drops it when a udp match looks.
+      if (ctx.isLaterFragment || !ctx.hasTransport) return false;
+      const sport = ctx.sourcePort;
+      if ((sport >= spMin && sport <= spMax) === sourceInverted) return false;
+      const dport = ctx.destinationPort;
+      return (dport >= dpMin && dport <= dpMax) !== destinationInverted;
+    };
+  },
   save: (data) =>
     joinParts([
       savePortRange("sport", data.sourcePorts, data.sourceInverted),

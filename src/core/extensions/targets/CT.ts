@@ -4,7 +4,8 @@ import { ParameterProblem } from "../../rules/errors.ts";
 import { IPPROTO_TCP, IPPROTO_UDP } from "../../net/protocols.ts";
 import type { Hook } from "../../rules/hooks.ts";
 import type { TableName } from "../../rules/tables.ts";
-import { defineTarget } from "../extension.ts";
+import { defineTarget, type TargetFunction } from "../extension.ts";
+import { XT_CONTINUE } from "../../engine/verdict.ts";
 import { parseCUnsigned } from "../../net/c-number.ts";
 import { asciiLower, firstBytes, truncateBytes } from "./xtables-numbers.ts";
 
@@ -155,6 +156,25 @@ export function checkCt(data: CtTarget): string | null {
   return null;
 }
 
+/**
+ * The per-packet face of CT and NOTRACK (xt_ct_target): --notrack leaves the packet untracked, which
+ * the engine's conntrack step then honours (state UNTRACKED, no entry). A packet that already has its
+ * conntrack (one looping back from OUTPUT through lo keeps the entry, or its untracked mark, from its
+ * first pass) is left as it is, as the kernel ignores it when skb->_nfct is set.
+ *
+ * Not modelled, the rule is accepted and the packet goes on unchanged: --helper (uptables has no
+ * conntrack helpers, so no RELATED expectations for FTP, SIP, ...), --zone* (one zone, 0, for every
+ * connection), --ctevents/--expevents (there is no ctnetlink event listener), --timeout (refused
+ * when the rule is loaded anyway, for want of timeout policies).
+ */
+export function compileCt(data: CtTarget): TargetFunction {
+  if (!(data.flags & XT_CT_NOTRACK)) return () => XT_CONTINUE;
+  return (ctx) => {
+    if (ctx.ctId < 0) ctx.notrack = true;
+    return XT_CONTINUE;
+  };
+}
+
 export const CT_TABLES: readonly TableName[] = ["raw"];
 export const CT_HOOKS: readonly Hook[] = ["PREROUTING", "OUTPUT"];
 
@@ -202,6 +222,7 @@ export const ctTarget = defineTarget<CtTarget>({
   finalCheck(data, ctx) {
     data.entryProtocol = ctx.protocolInverted ? 0 : ctx.protocol;
   },
+  compile: compileCt,
   save: saveCt,
   print: printCt,
   tables: CT_TABLES,

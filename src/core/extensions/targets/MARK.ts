@@ -1,7 +1,8 @@
 // -j MARK: change the packet's nfmark (libxt_MARK revision 2, xt_MARK). Every option comes down to
 // one operation, mark = (mark & ~mask) ^ value, which is what the kernel keeps and iptables-save prints.
 import { ParameterProblem } from "../../rules/errors.ts";
-import { defineTarget } from "../extension.ts";
+import { defineTarget, type TargetFunction } from "../extension.ts";
+import { XT_CONTINUE } from "../../engine/verdict.ts";
 import { parseIntegerOption, parseUnsignedPrefix } from "./xtables-numbers.ts";
 
 const UINT32_MAX = 0xffffffff;
@@ -95,6 +96,15 @@ export const markTarget = defineTarget<MarkTarget>({
         throw new ParameterProblem(`MARK: option "--${entry}" cannot be used together with "--${other}".\n`);
       }
     }
+  },
+  /** xt_mark's mark_tg: clear the mask bits, XOR the value in, go on with the next rule. */
+  compile(data): TargetFunction {
+    const keep = ~data.mask;
+    const value = data.mark;
+    return (ctx) => {
+      ctx.mark = ((ctx.mark & keep) ^ value) >>> 0;
+      return XT_CONTINUE;
+    };
   },
   save: (data) => `--set-xmark ${hex(data.mark)}/${hex(data.mask)}`,
   print(data) {

@@ -1,7 +1,9 @@
 // -j NFLOG: hand the packet to a userspace logger over nfnetlink (libxt_NFLOG, xt_NFLOG). iptables-nft
 // turns it into nftables' `log group N`, which allows a prefix of 127 bytes and has no --nflog-range.
 import { ParameterProblem } from "../../rules/errors.ts";
-import { defineTarget } from "../extension.ts";
+import { defineTarget, type TargetFunction } from "../extension.ts";
+import { XT_CONTINUE } from "../../engine/verdict.ts";
+import { formatPacketLog } from "./LOG.ts";
 import { saveString } from "../format.ts";
 import { parseIntegerOption, truncateBytes } from "./xtables-numbers.ts";
 
@@ -77,6 +79,24 @@ export const nflogTarget = defineTarget<NflogTarget>({
     if (data.rangeGiven && data.sizeGiven) {
       throw new ParameterProblem(`NFLOG: option "--nflog-range" cannot be used together with "--nflog-size".\n`);
     }
+  },
+  /**
+   * The kernel hands the packet to a userspace logger (ulogd, tcpdump -i nflog:N) over nfnetlink;
+   * uptables has no such listener, so it writes one line to the log instead:
+   *
+   *   NFLOG group=N prefix="PREFIX" IN=eth0 OUT= SRC=... (the fields LOG prints, without its flags)
+   *
+   * `prefix="..."` only when --nflog-prefix was given (its text as is, between double quotes). The rest
+   * is LOG's line for the packet with no --log-* options, which is also what ulogd's syslog-style
+   * output shows. --nflog-size and --nflog-threshold change what the listener receives and when:
+   * nothing here. The packet always goes on (XT_CONTINUE), with or without a listener.
+   */
+  compile(data): TargetFunction {
+    const head = `NFLOG group=${data.group} ${data.prefix !== "" ? `prefix="${data.prefix}" ` : ""}`;
+    return (ctx) => {
+      ctx.logs.push(head + formatPacketLog(ctx, 0));
+      return XT_CONTINUE;
+    };
   },
   save: (data) => describe(data, "--"),
   print: (data) => describe(data, ""),

@@ -1,7 +1,7 @@
 // -j NOTRACK: the old name of `-j CT --notrack` (libxt_CT's alias, xt_CT revision 2). It takes no
 // options; iptables-save keeps the name NOTRACK, and `iptables -L` lists it as "CT ... NOTRACK".
 import { defineTarget } from "../extension.ts";
-import { CT_HOOKS, CT_TABLES, XT_CT_NOTRACK, XT_CT_NOTRACK_ALIAS, newCtTarget, printCt, saveCt, type CtTarget } from "./CT.ts";
+import { CT_HOOKS, CT_TABLES, XT_CT_NOTRACK, XT_CT_NOTRACK_ALIAS, compileCt, newCtTarget, printCt, saveCt, type CtTarget } from "./CT.ts";
 
 export type NotrackTarget = CtTarget;
 
@@ -10,6 +10,7 @@ export const notrackTarget = defineTarget<NotrackTarget>({
   options: [],
   init: () => newCtTarget(XT_CT_NOTRACK | XT_CT_NOTRACK_ALIAS),
   parse() {},
+  compile: compileCt,
   save: saveCt,
   print: printCt,
   tables: CT_TABLES,
