@@ -17,7 +17,7 @@ import type { HostView } from "../host/host-view.ts";
 import { Manip, Nat, manipOfHook } from "../nat/nat.ts";
 import { IPPROTO_ICMP } from "../net/protocols.ts";
 import { isIcmpError } from "../packet/icmp.ts";
-import type { Hook } from "../rules/hooks.ts";
+import { HOOK_INDEX, type Hook } from "../rules/hooks.ts";
 import type { RuleSet } from "../rules/model.ts";
 import type { TableName } from "../rules/tables.ts";
 import { compileTable, type CompiledTable } from "./compile.ts";
@@ -172,7 +172,7 @@ export class Netfilter {
     result.accepted = true;
     result.outInterface = ctx.outInterface;
     result.length = ctx.length;
-    this.trace({ kind: "route", decision: "output", outInterface: ctx.outInterface });
+    if (this.tracer) this.trace({ kind: "route", decision: "output", outInterface: ctx.outInterface });
     return result;
   }
 
@@ -182,8 +182,8 @@ export class Netfilter {
     result.path = "input";
     result.outInterface = null;
     result.dropReason = null;
-    result.replies = [];
-    result.logs = [];
+    if (result.replies.length !== 0) result.replies = [];
+    if (result.logs.length !== 0) result.logs = [];
     result.length = 0;
     this.ctx.now = now;
     return result;
@@ -198,21 +198,21 @@ export class Netfilter {
       if (this.host.isLoopbackAddress(ctx.source)) return this.drop("PREROUTING", "martian-source");
       if (this.host.isLoopbackAddress(ctx.destination)) return this.drop("PREROUTING", "martian-destination");
     }
-    const local = this.host.localRoute(ctx.destination);
-    if (local || ctx.destination === 0xffffffff) {
+    const route = this.host.route(ctx.destination);
+    const type = route?.route.type;
+    if (type === "local" || type === "broadcast" || ctx.destination === 0xffffffff) {
       result.path = "input";
-      this.trace({ kind: "route", decision: "input", outInterface: null });
+      if (this.tracer) this.trace({ kind: "route", decision: "input", outInterface: null });
       if (!this.runHook(ctx, "INPUT")) return result;
       result.accepted = true;
       result.length = ctx.length;
       return result;
     }
     if (!this.host.ipForward) return this.drop("PREROUTING", "forwarding-disabled");
-    const route = this.host.route(ctx.destination);
-    if (!route || route.route.type !== "unicast" || route.route.device === null) return this.drop("PREROUTING", "no-route");
+    if (!route || type !== "unicast" || route.route.device === null) return this.drop("PREROUTING", "no-route");
     result.path = "forward";
     ctx.outInterface = route.route.device;
-    this.trace({ kind: "route", decision: "forward", outInterface: ctx.outInterface });
+    if (this.tracer) this.trace({ kind: "route", decision: "forward", outInterface: ctx.outInterface });
     if (this.decrementTtl) {
       if (ctx.ip.ttl <= 1) return this.drop("PREROUTING", "ttl-exceeded");
       ctx.ip.decrementTtl();
@@ -231,6 +231,7 @@ export class Netfilter {
    */
   private runHook(ctx: PacketContext, hook: Hook): boolean {
     ctx.hook = hook;
+    ctx.hookIndex = HOOK_INDEX[hook];
     this.currentHook = hook;
     const t = this.tables;
     // raw (-300), before conntrack so NOTRACK can act.
@@ -242,7 +243,7 @@ export class Netfilter {
         this.drop(hook, problem);
         return false;
       }
-      this.trace({ kind: "conntrack", hook, state: ctx.ctState, ctId: ctx.ctId, direction: ctx.ctDirection });
+      if (this.tracer) this.trace({ kind: "conntrack", hook, state: ctx.ctState, ctId: ctx.ctId, direction: ctx.ctDirection });
     }
     // mangle (-150).
     if (t.mangle && !this.walk(ctx, t.mangle)) return false;
@@ -264,7 +265,7 @@ export class Netfilter {
   }
 
   private walk(ctx: PacketContext, table: CompiledTable): boolean {
-    if (table.hookChain[ctx.hook] < 0) return true;
+    if (table.hookChain[ctx.hookIndex]! < 0) return true;
     if (this.tracer) this.trace({ kind: "hook", hook: ctx.hook, table: table.name });
     const verdict = walkTable(table, ctx, this.stack, this.tracer ? this.observe : null);
     if (ctx.replies.length > 0) this.result.replies.push(...ctx.replies.splice(0));
@@ -292,7 +293,7 @@ export class Netfilter {
     if (ctx.ctState === CtState.NEW && !this.nat.isInitialized(ctx.ctId, manip)) {
       const table = this.tables.nat;
       ctx.natRequest = null;
-      if (table && table.hookChain[hook] >= 0) {
+      if (table && table.hookChain[ctx.hookIndex]! >= 0) {
         if (this.tracer) this.trace({ kind: "hook", hook, table: "nat" });
         const verdict = walkTable(table, ctx, this.stack, this.tracer ? this.observe : null);
         if (verdict === NF_DROP) {
@@ -322,7 +323,7 @@ export class Netfilter {
     if (!before) return;
     const after = snapshot(ctx);
     if (after.source === before.source && after.destination === before.destination && after.sourcePort === before.sourcePort && after.destinationPort === before.destinationPort) return;
-    this.trace({ kind: "nat", hook, manip: manip === Manip.Source ? "SNAT" : "DNAT", before, after });
+    if (this.tracer) this.trace({ kind: "nat", hook, manip: manip === Manip.Source ? "SNAT" : "DNAT", before, after });
   }
 
   private drop(hook: Hook | null, reason: DropReason): PacketResult {
@@ -331,7 +332,7 @@ export class Netfilter {
     this.drops[reason]++;
     result.accepted = false;
     result.dropReason = reason;
-    this.trace({ kind: "drop", hook, reason });
+    if (this.tracer) this.trace({ kind: "drop", hook, reason });
     return result;
   }
 

@@ -52,6 +52,8 @@ export class PacketContext {
 
   // Where it is.
   hook: Hook = "PREROUTING";
+  /** HOOK_INDEX[hook], kept in step with `hook` by the engine. */
+  hookIndex = 0;
   inInterface: string | null = null;
   outInterface: string | null = null;
   host!: HostView;
@@ -95,8 +97,8 @@ export class PacketContext {
     this.natRequest = null;
     this.inInterface = null;
     this.outInterface = null;
-    this.replies.length = 0;
-    this.logs.length = 0;
+    if (this.replies.length !== 0) this.replies.length = 0;
+    if (this.logs.length !== 0) this.logs.length = 0;
     this.ip.reset(buf, 0, length);
     if (this.ip.validate() !== "ok") return "ip-header";
     return this.parseTransport() ? null : "transport-header";

@@ -39,7 +39,7 @@ export class WalkStack {
  * verdict a target gave). Tables without a chain for the hook accept.
  */
 export function walkTable(table: CompiledTable, ctx: PacketContext, stack: WalkStack, observe: WalkObserver | null): number {
-  const start = table.hookChain[ctx.hook];
+  const start = table.hookChain[ctx.hookIndex]!;
   if (start < 0) return NF_ACCEPT;
   stack.ensure(table.maxDepth);
   const bytes = ctx.length;

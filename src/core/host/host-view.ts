@@ -39,6 +39,8 @@ export interface HostInterface {
 export interface Route {
   readonly destination: number;
   readonly prefixLength: number;
+  /** The prefix as a mask (filled in by HostView, so the lookup does not recompute it). */
+  readonly mask?: number;
   readonly type: RouteType;
   /** Out interface; null for blackhole/unreachable/prohibit. */
   readonly device: string | null;
@@ -47,10 +49,11 @@ export interface Route {
   readonly source: number | null;
 }
 
+/** A route look-up's answer; one object reused by every look-up: read it before the next one. */
 export interface RouteResult {
-  readonly route: Route;
+  route: Route;
   /** Where the packet goes next: the gateway, or the destination itself on a connected route. */
-  readonly nextHop: number;
+  nextHop: number;
 }
 
 /** The JSON form used by tests and `uptables simulate --host FILE`. */
@@ -72,6 +75,8 @@ export class HostView {
   /** The main table, longest prefix first. */
   readonly mainRoutes: readonly Route[];
   readonly ipForward: boolean;
+  private readonly lastRoute: RouteResult = { route: null as unknown as Route, nextHop: 0 };
+  private readonly localnetInterfaces: ReadonlySet<string>;
 
   constructor(interfaces: readonly HostInterface[], routes: readonly Route[], ipForward = true) {
     this.interfaces = new Map(interfaces.map((i) => [i.name, i]));
@@ -109,6 +114,7 @@ export class HostView {
     this.localRoutes = sortByPrefix(local);
     this.mainRoutes = sortByPrefix([...connected, ...routes]);
     this.ipForward = ipForward;
+    this.localnetInterfaces = new Set(interfaces.filter((i) => i.routeLocalnet).map((i) => i.name));
   }
 
   static fromDescription(description: HostDescription): HostView {
@@ -161,11 +167,18 @@ export class HostView {
    * null when there is none (the kernel answers "Network is unreachable").
    */
   route(destination: number): RouteResult | null {
+    const result = this.lastRoute;
     const local = this.localRoute(destination);
-    if (local) return { route: local, nextHop: destination };
+    if (local) {
+      result.route = local;
+      result.nextHop = destination;
+      return result;
+    }
     const route = longestMatch(this.mainRoutes, destination);
     if (!route) return null;
-    return { route, nextHop: route.gateway ?? destination };
+    result.route = route;
+    result.nextHop = route.gateway ?? destination;
+    return result;
   }
 
   /**
@@ -211,7 +224,7 @@ export class HostView {
 
   /** Whether packets from outside to 127.0.0.0/8 are routed on `device` (route_localnet). */
   routesLocalnet(device: string): boolean {
-    return this.interfaces.get(device)?.routeLocalnet ?? false;
+    return this.localnetInterfaces.size !== 0 && this.localnetInterfaces.has(device);
   }
 
   isLoopbackAddress(address: number): boolean {
@@ -228,13 +241,13 @@ export class HostView {
 }
 
 function sortByPrefix(routes: Route[]): Route[] {
-  return [...routes].sort((a, b) => b.prefixLength - a.prefixLength);
+  return routes.map((r) => ({ ...r, mask: prefixToMask(r.prefixLength) })).sort((a, b) => b.prefixLength - a.prefixLength);
 }
 
 function longestMatch(routes: readonly Route[], address: number): Route | null {
-  for (const route of routes) {
-    const mask = prefixToMask(route.prefixLength);
-    if (((address & mask) >>> 0) === route.destination) return route;
+  for (let i = 0; i < routes.length; i++) {
+    const route = routes[i]!;
+    if (((address & route.mask!) >>> 0) === route.destination) return route;
   }
   return null;
 }

@@ -239,7 +239,10 @@ function deleteNumber(rules: RuleSet, cmd: Command): boolean {
 
 // ---- chains ----------------------------------------------------------------------------------
 
-/** User chains in the order iptables walks them for -F/-Z/-X without a chain: by name. */
+/**
+ * The chains that exist, in the order iptables walks them for -F/-Z/-X without a chain (and
+ * prints them with -v): built-in chains in hook order, then user chains by name.
+ */
 function chainsByName(table: Table): Chain[] {
   return listedChains(table).filter((c) => table.chains.get(c.name) === c);
 }

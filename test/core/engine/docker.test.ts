@@ -12,7 +12,7 @@ import { decode } from "../../support/packets.ts";
 import { engineFor, rulesFromCommands, rulesFromSave, traced } from "../../support/engine.ts";
 import { CORPUS, REPO_ROOT } from "../../support/corpus.ts";
 
-const DOCKER_27 = readFileSync(join(REPO_ROOT, "test/fixtures/rules/docker-27-default.rules"), "utf8");
+const DOCKER_27 = readFileSync(join(REPO_ROOT, "lab/rulesets/docker-27-default.rules"), "utf8");
 
 const HOST: HostDescription = {
   interfaces: [

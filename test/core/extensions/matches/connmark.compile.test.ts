@@ -75,4 +75,17 @@ describe("connmark: the connection mark in the engine", () => {
     expect(sent.accepted).toBe(true);
     expect(packetCounts(rules)).toEqual([0, 0, 0]);
   });
+
+  it("an untracked packet (raw NOTRACK) never matches either", () => {
+    const rules = rulesFromCommands([
+      "-t raw -A PREROUTING -p udp --dport 2000 -j NOTRACK",
+      "-A FORWARD -m connmark --mark 0 -j DROP",
+      "-A FORWARD -m connmark ! --mark 1 -j DROP",
+    ]);
+    const engine = engineFor(rules);
+    const sent = send(engine, udp());
+    expect(sent.ctId).toBe(-1);
+    expect(sent.accepted).toBe(true);
+    expect(packetCounts(rules)).toEqual([0, 0]);
+  });
 });

@@ -1,6 +1,6 @@
-// -m mark in the engine: (mark & mask) == value as xt_mark tests it, with `!`. A packet arrives
-// with mark 0, so the engine runs show that case; the marks a MARK target would set are tried on
-// the compiled test itself, with a packet context whose mark is set by hand.
+// -m mark in the engine: (mark & mask) == value as xt_mark tests it, with `!`. Engine runs show a
+// packet's mark 0 and one a MARK target set; more marks are tried on the compiled test itself,
+// with a packet context whose mark is set by hand.
 import { describe, expect, it } from "vitest";
 import { buildUdp } from "../../../../src/core/packet/builder.ts";
 import { runIptables } from "../../../../src/core/iptables/run.ts";
@@ -47,6 +47,23 @@ describe("mark: the packet mark in the engine", () => {
     const engine = engineFor(rules);
     expect(engine.receive(udp(), udp().length, "eth0", 0).accepted).toBe(false);
     expect(packetCounts(rules)).toEqual([0, 0, 1, 1, 1, 0, 1, 1]);
+  });
+
+  it("sees the mark a MARK target set earlier on the packet's way", () => {
+    const rules = rulesFromCommands([
+      "-t mangle -A PREROUTING -p udp --dport 2000 -j MARK --set-mark 0x15",
+      "-A FORWARD -m mark --mark 0x15",
+      "-A FORWARD -m mark --mark 0x5/0xf",
+      "-A FORWARD -m mark --mark 0x5",
+      "-A FORWARD -m mark ! --mark 0x15",
+      "-A FORWARD -m mark --mark 0x10/0xf0 -j DROP",
+    ]);
+    const engine = engineFor(rules);
+    const marked = udp();
+    const unmarked = buildUdp({ src: "192.168.0.5", dst: "172.17.0.2", sport: 1000, dport: 2001 });
+    expect(engine.receive(marked, marked.length, "eth0", 0).accepted).toBe(false);
+    expect(engine.receive(unmarked, unmarked.length, "eth0", 0).accepted).toBe(true);
+    expect(packetCounts(rules)).toEqual([1, 1, 0, 1, 1]);
   });
 
   it("compares the masked mark with the value", () => {

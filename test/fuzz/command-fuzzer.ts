@@ -1,0 +1,516 @@
+// Fuzzes iptables' command line (runIptables) with random and mutated argv against a rule set that
+// evolves over an episode, checking after every command:
+//   - runIptables never throws; exit codes are 0-4; a failure always says something on stderr;
+//   - a refused command (or one that says it changed nothing) leaves the rule set as it was;
+//   - an accepted -A's rule, as saved, parses again and -C finds it;
+//   - -L, -S and save of the resulting rule set never throw (and exit 0), and the rule-set file
+//     form (what the CLI stores) restores to the very same rule set.
+import { parseCommand, type Command } from "../../src/core/iptables/command.ts";
+import { splitRestoreLine } from "../../src/core/iptables/argv.ts";
+import { restore } from "../../src/core/iptables/restore.ts";
+import { formatRuleSpec } from "../../src/core/iptables/rule-format.ts";
+import { runIptables, runRestore, type Outcome } from "../../src/core/iptables/run.ts";
+import { formatSave } from "../../src/core/iptables/save.ts";
+import { RuleSet } from "../../src/core/rules/model.ts";
+import { BUILTIN_CHAINS, TABLE_NAMES, type TableName } from "../../src/core/rules/tables.ts";
+import { loadFuzzCorpus, vocabulary, type CorpusCommand } from "./fuzz-corpus.ts";
+import { deriveSeed, describeError, FailureLog, Rng, type FuzzFailure } from "./rng.ts";
+import { INTERFACES, mutateTokens, randomString, randomToken, randomValue } from "./tokens.ts";
+
+export interface Violation {
+  readonly invariant: string;
+  readonly message: string;
+}
+
+export interface CommandFuzzStats {
+  cases: number;
+  episodes: number;
+  exitCodes: Record<number, number>;
+  /** Accepted commands that changed the rule set. */
+  changes: number;
+  /** Accepted -A whose saved rule was parsed again and found by -C. */
+  appendsRechecked: number;
+  /** Round trips of the rule-set file form. */
+  roundTrips: number;
+  ms: number;
+}
+
+export interface CommandFuzzOptions {
+  readonly seed: number;
+  /** Stop after this many cases (default: unlimited, then a deadline is needed). */
+  readonly cases?: number;
+  /** Stop at this Date.now() (checked between episodes). */
+  readonly deadline?: number;
+  readonly episodeLength?: number;
+  readonly log?: FailureLog;
+  /** Called after every episode. */
+  readonly onProgress?: (stats: CommandFuzzStats) => void;
+  /** First episode index (the long run continues where it was). */
+  readonly firstEpisode?: number;
+}
+
+/** The rule set exactly as the CLI stores it: every table and chain that exists, with counters. */
+export function snapshot(rules: RuleSet): string {
+  return formatSave(rules, { counters: true, kernelView: true });
+}
+
+function restoreSnapshot(text: string): RuleSet {
+  const rules = new RuleSet();
+  if (text !== "") restore(rules, text, { counters: true });
+  return rules;
+}
+
+const OK_EXIT = new Set([0, 1, 2, 3, 4]);
+
+function describeOutcome(o: Outcome): string {
+  return `exit ${o.exitCode}, stdout ${JSON.stringify(o.stdout.slice(0, 200))}, stderr ${JSON.stringify(o.stderr.slice(0, 300))}`;
+}
+
+function safeParse(argv: readonly string[]): Command | null {
+  try {
+    return parseCommand(argv, { onWarning: () => {} });
+  } catch {
+    return null;
+  }
+}
+
+/** Names iptables-save prints bare that iptables-restore would split or misread. */
+function hasUnsafeName(rules: RuleSet): boolean {
+  const unsafe = /["\\\s]/;
+  for (const table of rules.tables.values()) {
+    for (const chain of table.chains.values()) {
+      if (unsafe.test(chain.name)) return true;
+      for (const rule of chain.rules) {
+        if (rule.inInterface && unsafe.test(rule.inInterface.name)) return true;
+        if (rule.outInterface && unsafe.test(rule.outInterface.name)) return true;
+        if ((rule.target.kind === "jump" || rule.target.kind === "goto") && unsafe.test(rule.target.chain)) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * Runs one command on `rules` (which it changes as iptables would) and checks every invariant.
+ * `deep` adds the listing and round-trip checks after a change.
+ */
+export function checkCommand(rules: RuleSet, argv: readonly string[], stats?: CommandFuzzStats, deep = true): Violation | null {
+  const before = snapshot(rules);
+  const parsed = safeParse(argv);
+  let out: Outcome;
+  try {
+    out = runIptables(rules, argv);
+  } catch (error) {
+    return { invariant: "throws", message: `runIptables threw: ${describeError(error)}` };
+  }
+  if (stats) stats.exitCodes[out.exitCode] = (stats.exitCodes[out.exitCode] ?? 0) + 1;
+  if (!OK_EXIT.has(out.exitCode)) return { invariant: "exit-code", message: `exit code ${out.exitCode}: ${describeOutcome(out)}` };
+  if (out.exitCode !== 0 && out.stderr.trim() === "") return { invariant: "silent-failure", message: `non-zero exit without a message: ${describeOutcome(out)}` };
+  if (out.exitCode === 0 && parsed === null) {
+    return { invariant: "parse-disagrees", message: `parseCommand refuses what runIptables accepts: ${describeOutcome(out)}` };
+  }
+  let after: string;
+  try {
+    after = snapshot(rules);
+  } catch (error) {
+    return { invariant: "save-throws", message: `save threw after the command: ${describeError(error)}` };
+  }
+  if (out.exitCode !== 0 && after !== before) {
+    return { invariant: "refused-but-changed", message: `refused (${describeOutcome(out)}) yet the rule set changed:\n${diffLines(before, after)}` };
+  }
+  if (out.exitCode === 0 && !out.changed && after !== before) {
+    return { invariant: "changed-flag", message: `changed=false yet the rule set changed:\n${diffLines(before, after)}` };
+  }
+  if (out.exitCode !== 0 || parsed === null) return null;
+
+  if (parsed.command === "append" && parsed.rules.length > 0) {
+    const v = recheckAppend(rules, parsed);
+    if (v) return v;
+    if (stats) stats.appendsRechecked++;
+  }
+  if (after !== before) {
+    if (stats) stats.changes++;
+    if (deep) {
+      const v = checkListings(rules, parsed.table) ?? checkRoundTrip(rules, after);
+      if (v) return v;
+      if (stats) stats.roundTrips++;
+    }
+  }
+  return null;
+}
+
+/** The rules an -A appended, saved (quoted for restore), parse again and -C finds each. */
+function recheckAppend(rules: RuleSet, cmd: Command): Violation | null {
+  const chain = rules.tables.get(cmd.table)?.chains.get(cmd.chain!);
+  if (!chain) return { invariant: "append-lost", message: `-A accepted but chain ${cmd.chain} is missing from table ${cmd.table}` };
+  const appended = chain.rules.slice(chain.rules.length - cmd.rules.length);
+  for (const rule of appended) {
+    let spec: string;
+    let words: string[];
+    try {
+      spec = formatRuleSpec(rule, { forRestore: true });
+      words = splitRestoreLine(spec);
+    } catch (error) {
+      return { invariant: "append-respec", message: `the saved rule cannot be formatted or split: ${describeError(error)}` };
+    }
+    const argv = ["-t", cmd.table, "-C", cmd.chain!, ...words];
+    let check: Outcome;
+    try {
+      check = runIptables(rules, argv);
+    } catch (error) {
+      return { invariant: "throws", message: `-C of the saved rule threw: ${describeError(error)}\nargv ${JSON.stringify(argv)}` };
+    }
+    if (check.exitCode !== 0) {
+      return {
+        invariant: "append-recheck",
+        message: `saved rule "-A ${cmd.chain}${spec}" is not found again by -C: ${describeOutcome(check)}`,
+      };
+    }
+    // The re-parsed rule saves to the same text (the save form is a fixed point).
+    const again = safeParse(["-t", cmd.table, "-A", cmd.chain!, ...words]);
+    const respec = again?.rules.length === 1 ? formatRuleSpec(again.rules[0]!, { forRestore: true }) : null;
+    if (respec !== spec) {
+      return { invariant: "append-fixpoint", message: `"-A ${cmd.chain}${spec}" parses again as ${JSON.stringify(respec)}` };
+    }
+  }
+  return null;
+}
+
+const LISTINGS: readonly (readonly string[])[] = [
+  ["-L", "-n", "-v", "-x", "--line-numbers"],
+  ["-L"],
+  ["-L", "-v"],
+  ["-S"],
+  ["-S", "-v"],
+];
+
+function checkListings(rules: RuleSet, table: TableName): Violation | null {
+  const tables = rules.tables.has(table) ? [table] : [...rules.tables.keys()];
+  for (const t of tables) {
+    for (const args of LISTINGS) {
+      const argv = ["-t", t, ...args];
+      try {
+        const out = runIptables(rules, argv);
+        if (out.exitCode !== 0) return { invariant: "list-fails", message: `${argv.join(" ")}: ${describeOutcome(out)}` };
+        if (out.changed) return { invariant: "list-changes", message: `${argv.join(" ")} says it changed the rule set` };
+      } catch (error) {
+        return { invariant: "list-throws", message: `${argv.join(" ")} threw: ${describeError(error)}` };
+      }
+    }
+  }
+  try {
+    formatSave(rules, { counters: true });
+    formatSave(rules, {});
+  } catch (error) {
+    return { invariant: "save-throws", message: `iptables-save form threw: ${describeError(error)}` };
+  }
+  return null;
+}
+
+/**
+ * The rule-set file form (what the CLI stores) restores to the same rule set, and so does
+ * iptables-save's form when no name needs quoting.
+ */
+function checkRoundTrip(rules: RuleSet, stored: string): Violation | null {
+  let reloaded: RuleSet;
+  try {
+    reloaded = restoreSnapshot(stored);
+  } catch (error) {
+    return { invariant: "file-roundtrip", message: `the stored rule set does not restore: ${describeError(error)}\n${stored}` };
+  }
+  const again = snapshot(reloaded);
+  if (again !== stored) return { invariant: "file-roundtrip", message: `stored rule set restores differently:\n${diffLines(stored, again)}` };
+  if (!hasUnsafeName(rules)) {
+    const saved = formatSave(rules, { counters: true });
+    const fresh = new RuleSet();
+    const out = runRestore(fresh, saved, { counters: true });
+    if (out.exitCode !== 0) {
+      return { invariant: "save-roundtrip", message: `iptables-save's text does not restore: ${describeOutcome(out)}\n${saved}` };
+    }
+    const resaved = formatSave(fresh, { counters: true });
+    if (resaved !== saved) return { invariant: "save-roundtrip", message: `iptables-save's text restores differently:\n${diffLines(saved, resaved)}` };
+  }
+  return null;
+}
+
+/** The lines only in `a` (-) and only in `b` (+), at most a dozen. */
+export function diffLines(a: string, b: string): string {
+  const as = a.split("\n");
+  const bs = b.split("\n");
+  const inB = new Set(bs);
+  const inA = new Set(as);
+  const out = [...as.filter((l) => !inB.has(l)).map((l) => `- ${l}`), ...bs.filter((l) => !inA.has(l)).map((l) => `+ ${l}`)];
+  if (out.length === 0) return "(same lines, different order)";
+  return out.slice(0, 12).join("\n") + (out.length > 12 ? `\n... ${out.length - 12} more` : "");
+}
+
+// ---- generation ------------------------------------------------------------------------------
+
+const COMMANDS = ["-A", "-I", "-D", "-C", "-R", "-N", "-X", "-E", "-P", "-L", "-S", "-F", "-Z"];
+
+function chainsOf(rules: RuleSet): string[] {
+  const out: string[] = [];
+  for (const table of rules.tables.values()) for (const name of table.chains.keys()) out.push(name);
+  return out;
+}
+
+function pickChain(rng: Rng, rules: RuleSet, table: string): string {
+  return rng.weighted<() => string>([
+    [4, () => rng.pick(BUILTIN_CHAINS[(TABLE_NAMES as readonly string[]).includes(table) ? (table as TableName) : "filter"])],
+    [4, () => {
+      const existing = chainsOf(rules);
+      return existing.length > 0 ? rng.pick(existing) : "INPUT";
+    }],
+    [2, () => rng.pick(vocabulary().chains)],
+    [1, () => randomString(rng)],
+  ])();
+}
+
+/** A command shaped like iptables' own: table, command, chain, options with plausible values. */
+function shapedArgv(rng: Rng, rules: RuleSet): string[] {
+  const v = vocabulary();
+  const argv: string[] = [];
+  const table = rng.chance(0.6) ? rng.pick(TABLE_NAMES) : rng.chance(0.8) ? "filter" : rng.pick(v.tables);
+  if (table !== "filter" || rng.chance(0.3)) argv.push(rng.pick(["-t", "--table"]), table);
+  const command = rng.weighted([[8, "-A"], [3, "-I"], [3, "-D"], [3, "-C"], [2, "-R"], [2, "-N"], [1, "-X"], [1, "-E"], [2, "-P"], [2, "-L"], [2, "-S"], [1, "-F"], [1, "-Z"]] as const);
+  argv.push(command, pickChain(rng, rules, table));
+  if ((command === "-I" || command === "-L" || command === "-S" || command === "-Z") && rng.chance(0.4)) argv.push(rng.pick(["1", "2", "3", rng.pick(v.numbers)]));
+  if (command === "-R" || (command === "-D" && rng.chance(0.3))) argv.push(rng.pick(["1", "2", rng.pick(v.numbers)]));
+  if (command === "-E") argv.push(rng.chance(0.7) ? `C${rng.int(20)}` : rng.pick(v.chains));
+  if (command === "-P") argv.push(rng.weighted([[5, "ACCEPT"], [3, "DROP"], [1, "RETURN"], [1, rng.pick(v.targetNames)]] as const));
+  if (command === "-N" && rng.chance(0.6)) argv[argv.length - 1] = `C${rng.int(20)}`;
+  const groups = rng.small(7) + (command === "-A" || command === "-I" ? 1 : 0);
+  for (let g = 0; g < groups; g++) {
+    const bang = rng.chance(0.15) ? ["!"] : [];
+    switch (rng.int(12)) {
+      case 0:
+        argv.push(...bang, rng.pick(["-p", "--protocol", "-p", "--proto"]), rng.pick(["tcp", "udp", "icmp", "all", "6", "17", "1", "0", rng.pick(v.values)]));
+        break;
+      case 1:
+        argv.push(...bang, rng.pick(["-s", "-d", "--source", "--dst"]), rng.pick(v.addresses));
+        break;
+      case 2:
+        argv.push(...bang, rng.pick(["-i", "-o", "--in-interface", "--out-interface"]), rng.pick(INTERFACES));
+        break;
+      case 3:
+        argv.push(...bang, "-f");
+        break;
+      case 4:
+      case 5: {
+        const target = rng.pick([...v.targetNames, ...chainsOf(rules)]);
+        argv.push(rng.chance(0.85) ? "-j" : "-g", target);
+        const options = v.optionsOf.get(target) ?? [];
+        for (let i = rng.small(3); i > 0 && options.length > 0; i--) argv.push(...(rng.chance(0.1) ? ["!"] : []), rng.pick(options), randomValue(rng));
+        break;
+      }
+      case 6:
+      case 7:
+      case 8: {
+        const match = rng.pick(v.matchNames);
+        argv.push(rng.chance(0.9) ? "-m" : "--match", match);
+        const options = v.optionsOf.get(match) ?? [];
+        for (let i = rng.small(3) + 1; i > 0 && options.length > 0; i--) {
+          argv.push(...(rng.chance(0.15) ? ["!"] : []), rng.pick(options), randomValue(rng));
+          if (rng.chance(0.2)) argv.push(randomValue(rng));
+        }
+        break;
+      }
+      case 9:
+        argv.push(rng.pick(["-c", "--set-counters"]), rng.pick(v.numbers), rng.pick(v.numbers));
+        break;
+      case 10:
+        argv.push(rng.pick(["-n", "-v", "-x", "--line-numbers", "-w", "-vv", "--wait", "-W", "-4", "-M", "/sbin/modprobe"]));
+        break;
+      default:
+        argv.push(...bang, rng.pick(v.extensionOptions), randomValue(rng));
+        break;
+    }
+  }
+  return argv;
+}
+
+function randomArgv(rng: Rng): string[] {
+  const n = rng.weighted([[1, 0], [3, rng.range(1, 3)], [4, rng.range(3, 8)], [2, rng.range(8, 20)]] as const);
+  const argv: string[] = [];
+  for (let i = 0; i < n; i++) argv.push(randomToken(rng));
+  return argv;
+}
+
+let bySource: Map<number, CorpusCommand[]> | null = null;
+
+function commandsOf(source: number): readonly CorpusCommand[] {
+  if (!bySource) {
+    bySource = new Map();
+    for (const c of loadFuzzCorpus().commands) {
+      const list = bySource.get(c.source) ?? [];
+      list.push(c);
+      bySource.set(c.source, list);
+    }
+  }
+  return bySource.get(source) ?? [];
+}
+
+/** The next command of an episode. */
+export function generateArgv(rng: Rng, rules: RuleSet, source: number): string[] {
+  const corpus = loadFuzzCorpus();
+  const mode = rng.weighted([[30, "mutated"], [10, "clean"], [40, "shaped"], [20, "random"]] as const);
+  if (mode === "shaped") {
+    let argv = shapedArgv(rng, rules);
+    if (rng.chance(0.3)) argv = mutateTokens(rng, argv);
+    return argv;
+  }
+  if (mode === "random") return randomArgv(rng);
+  // A corpus line, from the episode's own file most of the time (its chains exist).
+  const own = source >= 0 ? commandsOf(source) : [];
+  const line = own.length > 0 && rng.chance(0.7) ? rng.pick(own) : rng.pick(corpus.commands);
+  let argv = [...line.argv];
+  if (mode === "clean") {
+    if (rng.chance(0.4)) {
+      const i = argv.findIndex((w) => w === "-A");
+      if (i >= 0) {
+        const cmd = rng.pick(["-I", "-D", "-C", "-R"]);
+        argv[i] = cmd;
+        if (cmd === "-R" || (cmd === "-I" && rng.chance(0.5))) argv.splice(i + 2, 0, String(rng.range(1, 3)));
+      }
+    }
+    return argv;
+  }
+  for (let i = rng.range(1, 4); i > 0; i--) argv = mutateTokens(rng, argv);
+  return argv;
+}
+
+// ---- running and shrinking -------------------------------------------------------------------------
+
+export function newCommandStats(): CommandFuzzStats {
+  return { cases: 0, episodes: 0, exitCodes: {}, changes: 0, appendsRechecked: 0, roundTrips: 0, ms: 0 };
+}
+
+/** Runs episodes until `cases` or `deadline`; every episode starts from a corpus rule set (or none). */
+export function runCommandFuzz(opts: CommandFuzzOptions): { stats: CommandFuzzStats; log: FailureLog } {
+  const corpus = loadFuzzCorpus();
+  const log = opts.log ?? new FailureLog();
+  const stats = newCommandStats();
+  const started = Date.now();
+  const length = opts.episodeLength ?? 100;
+  for (let episode = opts.firstEpisode ?? 0; ; episode++) {
+    if (opts.cases !== undefined && stats.cases >= opts.cases) break;
+    if (opts.deadline !== undefined && Date.now() >= opts.deadline) break;
+    const rng = new Rng(deriveSeed(opts.seed, episode));
+    const source = rng.chance(0.15) ? -1 : rng.int(corpus.ruleSets.length);
+    let rules = source < 0 ? new RuleSet() : corpus.ruleSets[source]!.clone();
+    const steps = opts.cases !== undefined ? Math.min(length, opts.cases - stats.cases) : length;
+    for (let step = 0; step < steps; step++) {
+      const argv = generateArgv(rng, rules, source);
+      const state = snapshot(rules);
+      stats.cases++;
+      const violation = checkCommand(rules, argv, stats);
+      if (violation) {
+        if (log.wants(violation.invariant)) log.add(commandFailure(opts.seed, episode, step, state, argv, violation));
+        else log.add({ fuzzer: "command", invariant: violation.invariant, message: "", seed: opts.seed, where: "", reproduction: "" });
+        // Carry on from a clean copy of the state before the failing command.
+        try {
+          rules = restoreSnapshot(state);
+        } catch {
+          rules = new RuleSet();
+        }
+      }
+    }
+    stats.episodes++;
+    stats.ms = Date.now() - started;
+    opts.onProgress?.(stats);
+  }
+  stats.ms = Date.now() - started;
+  return { stats, log };
+}
+
+function commandFailure(seed: number, episode: number, step: number, state: string, argv: readonly string[], violation: Violation): FuzzFailure {
+  const shrunk = shrinkCommand(state, argv, violation.invariant);
+  const lines = [
+    shrunk.reproduced ? "minimal reproduction (restore the state with counters, then run the command):" : "NOT reproducible from the saved state alone; replay the episode:",
+    shrunk.state === "" ? "state: (empty rule set)" : `state:\n${shrunk.state.trimEnd()}`,
+    `argv: ${JSON.stringify(shrunk.argv)}`,
+    `violation: ${shrunk.message}`,
+    `replay: seed ${seed}, episode ${episode}, step ${step}`,
+  ];
+  return {
+    fuzzer: "command",
+    invariant: violation.invariant,
+    message: violation.message.split("\n")[0]!,
+    seed,
+    where: `episode ${episode} step ${step}`,
+    reproduction: lines.join("\n"),
+  };
+}
+
+function reproduce(state: string, argv: readonly string[], invariant: string): Violation | null {
+  let rules: RuleSet;
+  try {
+    rules = restoreSnapshot(state);
+  } catch {
+    return null;
+  }
+  const v = checkCommand(rules, argv);
+  return v && v.invariant === invariant ? v : null;
+}
+
+/** Deletes words, shortens long words and drops state lines while the same invariant still breaks. */
+export function shrinkCommand(
+  state: string,
+  argv: readonly string[],
+  invariant: string,
+  budget = 2000,
+): { state: string; argv: string[]; message: string; reproduced: boolean } {
+  let tries = 0;
+  const test = (s: string, a: readonly string[]): Violation | null => (tries++ < budget ? reproduce(s, a, invariant) : null);
+  let first = test(state, argv);
+  if (!first) return { state, argv: [...argv], message: "(did not reproduce)", reproduced: false };
+  let curState = state;
+  let curArgv = [...argv];
+  let message = first.message;
+  const empty = test("", curArgv);
+  if (empty) {
+    curState = "";
+    message = empty.message;
+  }
+  // Words: remove chunks, halving the chunk size.
+  for (let chunk = Math.max(1, curArgv.length >> 1); chunk >= 1; chunk >>= 1) {
+    for (let i = 0; i + chunk <= curArgv.length; ) {
+      const candidate = [...curArgv.slice(0, i), ...curArgv.slice(i + chunk)];
+      const v = test(curState, candidate);
+      if (v) {
+        curArgv = candidate;
+        message = v.message;
+      } else i++;
+    }
+  }
+  // Long words: shorten.
+  for (let i = 0; i < curArgv.length; i++) {
+    while (curArgv[i]!.length > 8) {
+      const w = curArgv[i]!;
+      const candidate = [...curArgv];
+      candidate[i] = w.slice(0, Math.max(8, w.length >> 1));
+      const v = test(curState, candidate);
+      if (!v) break;
+      curArgv = candidate;
+      message = v.message;
+    }
+  }
+  // State: drop rule lines, then user chain lines.
+  if (curState !== "") {
+    let lines = curState.split("\n");
+    for (const kind of [/^(\[\d+:\d+\] )?-A /, /^:.* - /, /^:/]) {
+      for (let i = lines.length - 1; i >= 0; i--) {
+        if (!kind.test(lines[i]!)) continue;
+        const candidate = [...lines.slice(0, i), ...lines.slice(i + 1)];
+        const v = test(candidate.join("\n"), curArgv);
+        if (v) {
+          lines = candidate;
+          message = v.message;
+        }
+      }
+    }
+    curState = lines.join("\n");
+  }
+  first = null;
+  return { state: curState, argv: curArgv, message, reproduced: true };
+}
