@@ -3,5 +3,5 @@
 import { register } from "tsx/esm/api";
 
 register();
-const { uptablesMain } = await import("../src/cli/main.ts");
-process.exitCode = uptablesMain(process.argv.slice(2));
+const { main } = await import("../src/cli/uptables.ts");
+process.exitCode = await main(process.argv.slice(2));

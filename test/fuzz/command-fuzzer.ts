@@ -28,8 +28,8 @@ export interface CommandFuzzStats {
   exitCodes: Record<number, number>;
   /** Accepted commands that changed the rule set. */
   changes: number;
-  /** Accepted -A whose saved rule was parsed again and found by -C. */
-  appendsRechecked: number;
+  /** Accepted -A/-I/-R whose saved rules were parsed again and found by -C. */
+  rulesRechecked: number;
   /** Round trips of the rule-set file form. */
   roundTrips: number;
   ms: number;
@@ -45,6 +45,8 @@ export interface CommandFuzzOptions {
   readonly log?: FailureLog;
   /** Called after every episode. */
   readonly onProgress?: (stats: CommandFuzzStats) => void;
+  /** Share of changes followed at once by the listing and round-trip checks (default 5%). */
+  readonly deepRate?: number;
   /** First episode index (the long run continues where it was). */
   readonly firstEpisode?: number;
 }
@@ -75,7 +77,7 @@ function safeParse(argv: readonly string[]): Command | null {
 }
 
 /** Names iptables-save prints bare that iptables-restore would split or misread. */
-function hasUnsafeName(rules: RuleSet): boolean {
+export function hasUnsafeName(rules: RuleSet): boolean {
   const unsafe = /["\\\s]/;
   for (const table of rules.tables.values()) {
     for (const chain of table.chains.values()) {
@@ -90,68 +92,92 @@ function hasUnsafeName(rules: RuleSet): boolean {
   return false;
 }
 
+/** What one checked command left behind. */
+export interface CommandCheck {
+  readonly violation: Violation | null;
+  /** The rule set's snapshot after the command (the next command's "before"). */
+  readonly after: string;
+}
+
 /**
  * Runs one command on `rules` (which it changes as iptables would) and checks every invariant.
- * `deep` adds the listing and round-trip checks after a change.
+ * `before` is snapshot(rules), passed in so a run computes one snapshot per command. `deep` adds
+ * the listing and rule-set-file round-trip checks after every change (an episode does the round
+ * trip once at its end instead).
  */
-export function checkCommand(rules: RuleSet, argv: readonly string[], stats?: CommandFuzzStats, deep = true): Violation | null {
-  const before = snapshot(rules);
-  const parsed = safeParse(argv);
+export function checkCommand(
+  rules: RuleSet,
+  argv: readonly string[],
+  before: string = snapshot(rules),
+  stats?: CommandFuzzStats,
+  deep = true,
+): CommandCheck {
+  const fail = (invariant: string, message: string, after = before): CommandCheck => ({ violation: { invariant, message }, after });
   let out: Outcome;
   try {
     out = runIptables(rules, argv);
   } catch (error) {
-    return { invariant: "throws", message: `runIptables threw: ${describeError(error)}` };
+    return fail("throws", `runIptables threw: ${describeError(error)}`, safeSnapshot(rules));
   }
   if (stats) stats.exitCodes[out.exitCode] = (stats.exitCodes[out.exitCode] ?? 0) + 1;
-  if (!OK_EXIT.has(out.exitCode)) return { invariant: "exit-code", message: `exit code ${out.exitCode}: ${describeOutcome(out)}` };
-  if (out.exitCode !== 0 && out.stderr.trim() === "") return { invariant: "silent-failure", message: `non-zero exit without a message: ${describeOutcome(out)}` };
-  if (out.exitCode === 0 && parsed === null) {
-    return { invariant: "parse-disagrees", message: `parseCommand refuses what runIptables accepts: ${describeOutcome(out)}` };
-  }
   let after: string;
   try {
     after = snapshot(rules);
   } catch (error) {
-    return { invariant: "save-throws", message: `save threw after the command: ${describeError(error)}` };
+    return fail("save-throws", `save threw after the command: ${describeError(error)}`);
   }
+  if (!OK_EXIT.has(out.exitCode)) return fail("exit-code", `exit code ${out.exitCode}: ${describeOutcome(out)}`, after);
+  if (out.exitCode !== 0 && out.stderr.trim() === "") return fail("silent-failure", `non-zero exit without a message: ${describeOutcome(out)}`, after);
   if (out.exitCode !== 0 && after !== before) {
-    return { invariant: "refused-but-changed", message: `refused (${describeOutcome(out)}) yet the rule set changed:\n${diffLines(before, after)}` };
+    return fail("refused-but-changed", `refused (${describeOutcome(out)}) yet the rule set changed:\n${diffLines(before, after)}`, after);
   }
   if (out.exitCode === 0 && !out.changed && after !== before) {
-    return { invariant: "changed-flag", message: `changed=false yet the rule set changed:\n${diffLines(before, after)}` };
+    return fail("changed-flag", `changed=false yet the rule set changed:\n${diffLines(before, after)}`, after);
   }
-  if (out.exitCode !== 0 || parsed === null) return null;
+  if (out.exitCode !== 0) return { violation: null, after };
+  const parsed = safeParse(argv);
+  if (parsed === null) return fail("parse-disagrees", `parseCommand refuses what runIptables accepts: ${describeOutcome(out)}`, after);
 
-  if (parsed.command === "append" && parsed.rules.length > 0) {
-    const v = recheckAppend(rules, parsed);
-    if (v) return v;
-    if (stats) stats.appendsRechecked++;
+  if (parsed.rules.length > 0 && (parsed.command === "append" || parsed.command === "insert" || parsed.command === "replace")) {
+    const v = recheckNewRules(rules, parsed);
+    if (v) return { violation: v, after };
+    if (stats) stats.rulesRechecked++;
   }
   if (after !== before) {
     if (stats) stats.changes++;
     if (deep) {
       const v = checkListings(rules, parsed.table) ?? checkRoundTrip(rules, after);
-      if (v) return v;
+      if (v) return { violation: v, after };
       if (stats) stats.roundTrips++;
     }
   }
-  return null;
+  return { violation: null, after };
 }
 
-/** The rules an -A appended, saved (quoted for restore), parse again and -C finds each. */
-function recheckAppend(rules: RuleSet, cmd: Command): Violation | null {
+function safeSnapshot(rules: RuleSet): string {
+  try {
+    return snapshot(rules);
+  } catch {
+    return "";
+  }
+}
+
+/** The rules an -A/-I/-R put in, saved (quoted for restore), parse again and -C finds each. */
+function recheckNewRules(rules: RuleSet, cmd: Command): Violation | null {
   const chain = rules.tables.get(cmd.table)?.chains.get(cmd.chain!);
-  if (!chain) return { invariant: "append-lost", message: `-A accepted but chain ${cmd.chain} is missing from table ${cmd.table}` };
-  const appended = chain.rules.slice(chain.rules.length - cmd.rules.length);
-  for (const rule of appended) {
+  if (!chain) return { invariant: "rule-lost", message: `${cmd.command} accepted but chain ${cmd.chain} is missing from table ${cmd.table}` };
+  const n = cmd.rules.length;
+  const start = cmd.command === "append" ? chain.rules.length - n : (cmd.ruleNumber ?? 1) - 1;
+  const added = chain.rules.slice(start, start + n);
+  if (added.length !== n) return { invariant: "rule-lost", message: `${cmd.command} accepted but the chain has no rules at ${start + 1}..${start + n}` };
+  for (const rule of added) {
     let spec: string;
     let words: string[];
     try {
       spec = formatRuleSpec(rule, { forRestore: true });
       words = splitRestoreLine(spec);
     } catch (error) {
-      return { invariant: "append-respec", message: `the saved rule cannot be formatted or split: ${describeError(error)}` };
+      return { invariant: "rule-respec", message: `the saved rule cannot be formatted or split: ${describeError(error)}` };
     }
     const argv = ["-t", cmd.table, "-C", cmd.chain!, ...words];
     let check: Outcome;
@@ -161,16 +187,13 @@ function recheckAppend(rules: RuleSet, cmd: Command): Violation | null {
       return { invariant: "throws", message: `-C of the saved rule threw: ${describeError(error)}\nargv ${JSON.stringify(argv)}` };
     }
     if (check.exitCode !== 0) {
-      return {
-        invariant: "append-recheck",
-        message: `saved rule "-A ${cmd.chain}${spec}" is not found again by -C: ${describeOutcome(check)}`,
-      };
+      return { invariant: "rule-recheck", message: `saved rule "-A ${cmd.chain}${spec}" is not found again by -C: ${describeOutcome(check)}` };
     }
     // The re-parsed rule saves to the same text (the save form is a fixed point).
     const again = safeParse(["-t", cmd.table, "-A", cmd.chain!, ...words]);
     const respec = again?.rules.length === 1 ? formatRuleSpec(again.rules[0]!, { forRestore: true }) : null;
     if (respec !== spec) {
-      return { invariant: "append-fixpoint", message: `"-A ${cmd.chain}${spec}" parses again as ${JSON.stringify(respec)}` };
+      return { invariant: "rule-fixpoint", message: `"-A ${cmd.chain}${spec}" parses again as ${JSON.stringify(respec)}` };
     }
   }
   return null;
@@ -184,8 +207,9 @@ const LISTINGS: readonly (readonly string[])[] = [
   ["-S", "-v"],
 ];
 
-function checkListings(rules: RuleSet, table: TableName): Violation | null {
-  const tables = rules.tables.has(table) ? [table] : [...rules.tables.keys()];
+/** Lists `table` (null: every table) every way; nothing may throw or fail. */
+function checkListings(rules: RuleSet, table: TableName | null): Violation | null {
+  const tables = table !== null && rules.tables.has(table) ? [table] : [...rules.tables.keys()];
   for (const t of tables) {
     for (const args of LISTINGS) {
       const argv = ["-t", t, ...args];
@@ -382,7 +406,7 @@ export function generateArgv(rng: Rng, rules: RuleSet, source: number): string[]
 // ---- running and shrinking -------------------------------------------------------------------------
 
 export function newCommandStats(): CommandFuzzStats {
-  return { cases: 0, episodes: 0, exitCodes: {}, changes: 0, appendsRechecked: 0, roundTrips: 0, ms: 0 };
+  return { cases: 0, episodes: 0, exitCodes: {}, changes: 0, rulesRechecked: 0, roundTrips: 0, ms: 0 };
 }
 
 /** Runs episodes until `cases` or `deadline`; every episode starts from a corpus rule set (or none). */
@@ -392,6 +416,7 @@ export function runCommandFuzz(opts: CommandFuzzOptions): { stats: CommandFuzzSt
   const stats = newCommandStats();
   const started = Date.now();
   const length = opts.episodeLength ?? 100;
+  const deepRate = opts.deepRate ?? 0.05;
   for (let episode = opts.firstEpisode ?? 0; ; episode++) {
     if (opts.cases !== undefined && stats.cases >= opts.cases) break;
     if (opts.deadline !== undefined && Date.now() >= opts.deadline) break;
@@ -399,28 +424,70 @@ export function runCommandFuzz(opts: CommandFuzzOptions): { stats: CommandFuzzSt
     const source = rng.chance(0.15) ? -1 : rng.int(corpus.ruleSets.length);
     let rules = source < 0 ? new RuleSet() : corpus.ruleSets[source]!.clone();
     const steps = opts.cases !== undefined ? Math.min(length, opts.cases - stats.cases) : length;
+    let state = snapshot(rules);
     for (let step = 0; step < steps; step++) {
       const argv = generateArgv(rng, rules, source);
-      const state = snapshot(rules);
       stats.cases++;
-      const violation = checkCommand(rules, argv, stats);
+      const deep = rng.chance(deepRate);
+      const { violation, after } = checkCommand(rules, argv, state, stats, deep);
       if (violation) {
         if (log.wants(violation.invariant)) log.add(commandFailure(opts.seed, episode, step, state, argv, violation));
-        else log.add({ fuzzer: "command", invariant: violation.invariant, message: "", seed: opts.seed, where: "", reproduction: "" });
+        else log.count(violation.invariant);
         // Carry on from a clean copy of the state before the failing command.
         try {
           rules = restoreSnapshot(state);
         } catch {
           rules = new RuleSet();
+          state = snapshot(rules);
         }
+        continue;
       }
+      state = after;
     }
+    // Every change of the episode, through listing and the rule-set file at once.
+    const end = checkListings(rules, null) ?? checkRoundTrip(rules, state);
+    if (end) {
+      if (log.wants(end.invariant)) log.add(episodeFailure(opts.seed, episode, steps, source, deepRate, end));
+      else log.count(end.invariant);
+    } else stats.roundTrips++;
     stats.episodes++;
     stats.ms = Date.now() - started;
     opts.onProgress?.(stats);
   }
   stats.ms = Date.now() - started;
   return { stats, log };
+}
+
+/**
+ * An episode whose end state fails the listing or round-trip checks: replay it with the deep checks
+ * after every command to find the command that broke it.
+ */
+function episodeFailure(seed: number, episode: number, steps: number, source: number, deepRate: number, violation: Violation): FuzzFailure {
+  const corpus = loadFuzzCorpus();
+  const rng = new Rng(deriveSeed(seed, episode));
+  if (source !== (rng.chance(0.15) ? -1 : rng.int(corpus.ruleSets.length))) throw new Error("episode replay out of step");
+  let rules = source < 0 ? new RuleSet() : corpus.ruleSets[source]!.clone();
+  let state = snapshot(rules);
+  for (let step = 0; step < steps; step++) {
+    const argv = generateArgv(rng, rules, source);
+    const deep = rng.chance(deepRate);
+    const { violation: v, after } = checkCommand(rules, argv, state, undefined, deep);
+    if (v) {
+      rules = restoreSnapshot(state);
+      continue;
+    }
+    const extra = checkListings(rules, null) ?? checkRoundTrip(rules, after);
+    if (extra && extra.invariant === violation.invariant) return commandFailure(seed, episode, step, state, argv, extra);
+    state = after;
+  }
+  return {
+    fuzzer: "command",
+    invariant: violation.invariant,
+    message: violation.message.split("\n")[0]!,
+    seed,
+    where: `end of episode ${episode}`,
+    reproduction: `the episode's end state:\n${state}\nviolation: ${violation.message}`,
+  };
 }
 
 function commandFailure(seed: number, episode: number, step: number, state: string, argv: readonly string[], violation: Violation): FuzzFailure {
@@ -449,7 +516,7 @@ function reproduce(state: string, argv: readonly string[], invariant: string): V
   } catch {
     return null;
   }
-  const v = checkCommand(rules, argv);
+  const v = checkCommand(rules, argv).violation;
   return v && v.invariant === invariant ? v : null;
 }
 

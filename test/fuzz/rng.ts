@@ -134,6 +134,11 @@ export class FailureLog {
     return (this.counts.get(invariant) ?? 0) < this.perInvariant;
   }
 
+  /** Counts a failure not worth recording again. */
+  count(invariant: string): void {
+    this.counts.set(invariant, (this.counts.get(invariant) ?? 0) + 1);
+  }
+
   add(failure: FuzzFailure): void {
     const n = (this.counts.get(failure.invariant) ?? 0) + 1;
     this.counts.set(failure.invariant, n);

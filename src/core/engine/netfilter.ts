@@ -50,7 +50,15 @@ export type TraceEvent =
   | { readonly kind: "hook"; readonly hook: Hook; readonly table: TableName }
   | { readonly kind: "rule"; readonly hook: Hook; readonly step: WalkStep }
   | { readonly kind: "conntrack"; readonly hook: Hook; readonly state: number; readonly ctId: number; readonly direction: number }
-  | { readonly kind: "nat"; readonly hook: Hook; readonly manip: "SNAT" | "DNAT"; readonly before: NatSnapshot; readonly after: NatSnapshot }
+  | {
+      readonly kind: "nat";
+      readonly hook: Hook;
+      readonly manip: "SNAT" | "DNAT";
+      /** A reply being rewritten back: the rewrite undoes the connection's other NAT. */
+      readonly reply: boolean;
+      readonly before: NatSnapshot;
+      readonly after: NatSnapshot;
+    }
   | { readonly kind: "route"; readonly decision: PacketPath; readonly outInterface: string | null }
   | { readonly kind: "drop"; readonly hook: Hook | null; readonly reason: DropReason };
 
@@ -323,7 +331,7 @@ export class Netfilter {
     if (!before) return;
     const after = snapshot(ctx);
     if (after.source === before.source && after.destination === before.destination && after.sourcePort === before.sourcePort && after.destinationPort === before.destinationPort) return;
-    if (this.tracer) this.trace({ kind: "nat", hook, manip: manip === Manip.Source ? "SNAT" : "DNAT", before, after });
+    if (this.tracer) this.trace({ kind: "nat", hook, manip: manip === Manip.Source ? "SNAT" : "DNAT", reply: ctx.ctDirection === 1, before, after });
   }
 
   private drop(hook: Hook | null, reason: DropReason): PacketResult {
