@@ -1,11 +1,12 @@
 // Figures of the differential test (uptables against the kernel's iptables), for people:
 //   npx tsx scripts/differential-report.ts [--verbose] [--allowed] [FILTER]
-// prints commands agreeing/total, outputs agreeing/total, the scenarios still waiting for an
-// extension, and every difference (allowed ones too with --allowed). FILTER keeps the scenarios
-// whose name contains it. Needs root, `ip` and iptables, like the test.
+// prints commands agreeing/total, outputs agreeing/total, iptables-restore cases agreeing/total
+// (result and the rule set left both agree), the scenarios still waiting for an extension, and
+// every difference (allowed ones too with --allowed). FILTER keeps the scenarios whose name
+// contains it. Needs root, `ip` and iptables, like the test.
 import { destroyAllNetns, kernelTestProblem } from "../test/support/netns.ts";
 import { commandCount, SCENARIOS } from "../test/differential/commands.ts";
-import { describeDifference, runScenario, type ScenarioResult } from "../test/differential/harness.ts";
+import { describeDifference, runScenario, type Difference, type ScenarioResult } from "../test/differential/harness.ts";
 
 const args = process.argv.slice(2);
 const showAllowed = args.includes("--allowed");
@@ -40,6 +41,8 @@ const commandsCompared = sum((r) => r.commandsCompared);
 const commandsAgreeing = sum((r) => r.commandsAgreeing);
 const outputsCompared = sum((r) => r.outputsCompared);
 const outputsAgreeing = sum((r) => r.outputsAgreeing);
+const restoreCases = sum((r) => r.restoreCases);
+const restoreCasesAgreeing = sum((r) => r.restoreCasesAgreeing);
 const differences = results.flatMap((r) => r.differences);
 const allowed = differences.filter((d) => d.category === "intended");
 const extension = differences.filter((d) => d.category === "extension");
@@ -75,7 +78,7 @@ if (pending.length > 0) {
   }
   console.log("");
 }
-const count = (kind: "command" | "output", category: "intended" | "extension" | null): number =>
+const count = (kind: Difference["kind"], category: "intended" | "extension" | null): number =>
   differences.filter((d) => d.kind === kind && d.category === category).length;
 console.log(`Scenarios: ${results.length} (${SCENARIOS.length} defined, ${commandCount()} command lines in all)`);
 console.log(
@@ -87,6 +90,11 @@ console.log(
   `Outputs agreeing:  ${outputsAgreeing}/${outputsCompared} (${pct(outputsAgreeing, outputsCompared)}); ` +
     `differing: ${count("output", "intended")} intended, ${count("output", "extension")} known in extensions, ${count("output", null)} real\n` +
     "                   [outputs: iptables-save and the -L -n, -L -n -v -x --line-numbers, -L, -L -v and -S of each table]",
+);
+console.log(
+  `Restore cases:     ${restoreCasesAgreeing}/${restoreCases} (${pct(restoreCasesAgreeing, restoreCases)}) agree on the result and the rule set left; ` +
+    `rule sets left differing: ${count("state", "intended")} intended, ${count("state", null)} real; ` +
+    `atomicity broken by uptables: ${count("atomicity", null)}`,
 );
 console.log(`Time: ${((Date.now() - started) / 1000).toFixed(1)}s`);
 process.exitCode = real.length > 0 ? 1 : 0;

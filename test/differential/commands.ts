@@ -9,14 +9,32 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { CORPUS, corpusFiles, parseTFile } from "../support/corpus.ts";
+import { restoreScenarios } from "./restore-cases.ts";
+
+/**
+ * One step of a scenario: a command line as a shell would take it ("iptables -A ...",
+ * "iptables-save -c", "iptables-restore -n"), or an iptables-restore run with the text it reads
+ * on stdin.
+ */
+export type Step = string | { readonly command: string; readonly stdin: string };
 
 export interface Scenario {
   readonly name: string;
-  readonly commands: readonly string[];
+  readonly commands: readonly Step[];
+}
+
+/** The command line of a step. */
+export function stepCommand(step: Step): string {
+  return typeof step === "string" ? step : step.command;
+}
+
+/** What a step reads on stdin ("" for none). */
+export function stepStdin(step: Step): string {
+  return typeof step === "string" ? "" : step.stdin;
 }
 
 const scenarios: Scenario[] = [];
-function scenario(name: string, commands: readonly string[]): void {
+function scenario(name: string, commands: readonly Step[]): void {
   if (scenarios.some((s) => s.name === name)) throw new Error(`duplicate scenario ${name}`);
   scenarios.push({ name, commands });
 }
@@ -1818,6 +1836,9 @@ scenario("intended: renaming to a name iptables-restore refuses", [
   "iptables -E A 'x y'",
 ]);
 scenario("intended: QUEUE and targets uptables does not implement", ["iptables -A INPUT -j QUEUE"]);
+
+// iptables-restore and iptables-save, their options, the corpus files and broken variants of them.
+for (const s of restoreScenarios()) scenario(s.name, s.commands);
 
 export const SCENARIOS: readonly Scenario[] = scenarios;
 

@@ -1,18 +1,20 @@
-// Runs one scenario (a list of iptables command lines applied to an empty rule set) twice: through
-// the kernel's iptables in a scratch network namespace, and through uptables in-process on a rule
-// set file. Then it compares, command by command, exit code, stdout and stderr, and at the end
-// iptables-save and every listing of every table. Used by differential.test.ts and by
-// scripts/differential-report.ts.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+// Runs one scenario (a list of iptables, iptables-save and iptables-restore command lines applied to
+// an empty rule set) twice: through the kernel's iptables in a scratch network namespace, and
+// through uptables in-process on a rule set file. Then it compares, step by step, exit code, stdout
+// and stderr; after every iptables-restore also the rule set it left (iptables-save -c); and at the
+// end iptables-save and every listing of every table. A refused iptables-restore must leave
+// uptables' rule set exactly as it was (kind "atomicity": never allowed). Used by
+// differential.test.ts and by scripts/differential-report.ts.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { uptablesMain, uptablesSaveMain } from "../../src/cli/main.ts";
+import { uptablesMain, uptablesRestoreMain, uptablesSaveMain } from "../../src/cli/main.ts";
 import { BACKEND, VERSION } from "../../src/core/iptables/run.ts";
 import { findMatch, findTarget } from "../../src/core/extensions/registry.ts";
 import { shellWords } from "../support/corpus.ts";
 import { Netns } from "../support/netns.ts";
 import { allowedEntry } from "./allowed.ts";
-import type { Scenario } from "./commands.ts";
+import { stepCommand, stepStdin, type Scenario } from "./commands.ts";
 
 /** What one command printed and returned. */
 export interface Outcome {
@@ -35,10 +37,16 @@ const ALWAYS_LISTED = ["filter", "nat"];
 
 export interface Difference {
   readonly scenario: string;
-  /** "command" for a command's own result, "output" for the listings at the end. */
-  readonly kind: "command" | "output";
+  /**
+   * "command": a step's own result; "output": the listings at the end; "state": the rule set an
+   * iptables-restore step left (iptables-save -c after it); "atomicity": uptables' rule set
+   * changed although its restore was refused (uptables' own promise, whatever the kernel does).
+   */
+  readonly kind: "command" | "output" | "state" | "atomicity";
   /** The command line ("iptables -A ...") or the listing ("iptables -t nat -L -n", "iptables-save"). */
   readonly what: string;
+  /** What an iptables-restore step read on stdin; "" for other steps. */
+  readonly stdin: string;
   /** 1-based position of the command in the scenario (0 for outputs). */
   readonly step: number;
   readonly kernel: Outcome;
@@ -56,6 +64,9 @@ export interface ScenarioResult {
   readonly commandsAgreeing: number;
   readonly outputsCompared: number;
   readonly outputsAgreeing: number;
+  /** iptables-restore steps compared, and those where both the result and the rule set left agree. */
+  readonly restoreCases: number;
+  readonly restoreCasesAgreeing: number;
   readonly differences: readonly Difference[];
   /** Extensions uptables does not have yet that a command of the scenario needs; empty when complete. */
   readonly pending: readonly string[];
@@ -65,16 +76,28 @@ export interface ScenarioResult {
 
 // ---- command lines ---------------------------------------------------------------------------
 
-export type Program = "iptables" | "iptables-save";
+export type Program = "iptables" | "iptables-save" | "iptables-restore";
 
-/** "iptables -t nat -A ..." -> iptables and ["-t", "nat", "-A", ...]; also "iptables-save [-c] [-t T]". */
+/** "iptables -t nat -A ..." -> iptables and ["-t", "nat", "-A", ...]; also iptables-save and iptables-restore. */
 export function parseCommandLine(line: string): { program: Program; argv: string[] } {
   const words = shellWords(line);
   const program = words[0];
-  if (program !== "iptables" && program !== "iptables-save") {
-    throw new Error(`scenario command must start with "iptables" or "iptables-save": ${line}`);
+  if (program !== "iptables" && program !== "iptables-save" && program !== "iptables-restore") {
+    throw new Error(`scenario command must start with "iptables", "iptables-save" or "iptables-restore": ${line}`);
   }
   return { program, argv: words.slice(1) };
+}
+
+/**
+ * The iptables arguments of each rule line in an iptables-restore input ("-A INPUT ...",
+ * "[1:2] -A ..."), for the look-up of extensions uptables lacks.
+ */
+function restoreRuleArgvs(stdin: string): string[][] {
+  return stdin
+    .split("\n")
+    .map((line) => line.replace(/^\[[^\]]*\]\s*/, ""))
+    .filter((line) => line.startsWith("-"))
+    .map((line) => shellWords(line));
 }
 
 /** The arguments of an "iptables ..." line (what the extension checks look at). */
@@ -149,25 +172,47 @@ function listingCommands(tables: readonly string[]): { what: string; program: "i
   return out;
 }
 
+interface KernelStep {
+  readonly program: string;
+  readonly argv: readonly string[];
+  /** What the program reads on stdin; /dev/null when absent. */
+  readonly stdin?: string;
+  /** Take `iptables-save -c` right after the step (the rule set an iptables-restore left). */
+  readonly saveAfter?: boolean;
+}
+
+interface KernelOutcome extends Outcome {
+  /** `iptables-save -c` after the step, when asked for. */
+  readonly after: Outcome | null;
+}
+
 /**
  * Runs the commands with the kernel's iptables in a fresh namespace, all in one bash script (one
  * process start per scenario instead of one per command), each command's output in its own files.
  */
-function runKernelSteps(ns: Netns, steps: readonly { program: string; argv: readonly string[] }[]): Outcome[] {
+function runKernelSteps(ns: Netns, steps: readonly KernelStep[]): KernelOutcome[] {
   const dir = mkdtempSync(join(tmpdir(), "upt-diff-"));
   try {
     const lines = ["set +e"];
+    const read = (name: string): Outcome => ({
+      stdout: readFileSync(join(dir, `${name}.out`), "utf8"),
+      stderr: readFileSync(join(dir, `${name}.err`), "utf8"),
+      exitCode: Number(readFileSync(join(dir, `${name}.rc`), "utf8").trim()),
+    });
+    const run = (name: string, words: string, stdin: string): string =>
+      `${words} >${dir}/${name}.out 2>${dir}/${name}.err <${stdin}; echo $? >${dir}/${name}.rc`;
     steps.forEach((step, i) => {
-      const words = [step.program, ...step.argv].map(shellQuote).join(" ");
-      lines.push(`${words} >${dir}/${i}.out 2>${dir}/${i}.err </dev/null; echo $? >${dir}/${i}.rc`);
+      let stdin = "/dev/null";
+      if (step.stdin !== undefined) {
+        stdin = `${dir}/${i}.in`;
+        writeFileSync(stdin, step.stdin);
+      }
+      lines.push(run(String(i), [step.program, ...step.argv].map(shellQuote).join(" "), stdin));
+      if (step.saveAfter) lines.push(run(`${i}.after`, "iptables-save -c", "/dev/null"));
     });
     const result = ns.script(`${lines.join("\n")}\n`, { timeoutMs: 120_000 });
     if (result.exitCode !== 0) throw new Error(`kernel script failed in ${ns.name}: ${result.stderr}`);
-    return steps.map((_, i) => ({
-      stdout: readFileSync(join(dir, `${i}.out`), "utf8"),
-      stderr: readFileSync(join(dir, `${i}.err`), "utf8"),
-      exitCode: Number(readFileSync(join(dir, `${i}.rc`), "utf8").trim()),
-    }));
+    return steps.map((step, i) => ({ ...read(String(i)), after: step.saveAfter ? read(`${i}.after`) : null }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -195,10 +240,13 @@ function tablesToList(save: string): string[] {
 export function normaliseKernelText(text: string): string {
   return text
     .replaceAll("iptables v1.8.9 (nf_tables)", `uptables v${VERSION} (${BACKEND})`)
-    .replaceAll("iptables-save v1.8.9 (nf_tables)", `uptables-save v${VERSION} (${BACKEND})`)
+    .replaceAll("iptables-save v1.8.9 (nf_tables)", `iptables-save v${VERSION} (${BACKEND})`)
+    .replaceAll("iptables-restore v1.8.9 (nf_tables)", `iptables-restore v${VERSION} (${BACKEND})`)
     .replaceAll("Not 1.8.9 (nf_tables) ;-)", `Not ${VERSION} (${BACKEND}) ;-)`)
     .replace(/^iptables:/gm, "uptables:")
-    .replaceAll("`iptables -h' or 'iptables --help'", "`uptables -h' or 'uptables --help'");
+    .replaceAll("`iptables -h' or 'iptables --help'", "`uptables -h' or 'uptables --help'")
+    // iptables-save and iptables-restore name themselves (argv[0]) in many messages.
+    .replace(/\biptables-(save|restore)\b/g, "uptables-$1");
 }
 
 /** iptables-save without its "# Generated by"/"# Completed on" lines. */
@@ -233,51 +281,94 @@ function runUptablesSave(ruleset: string, argv: readonly string[] = []): Outcome
   return { stdout: capture.stdout, stderr: capture.stderr, exitCode };
 }
 
+function runUptablesRestore(ruleset: string, argv: readonly string[], stdin: string): Outcome {
+  const capture = new Capture();
+  const io = { ...capture.io, readStdin: (): string => stdin };
+  const exitCode = uptablesRestoreMain(["--ruleset", ruleset, ...argv], io);
+  return { stdout: capture.stdout, stderr: capture.stderr, exitCode };
+}
+
+/** The rule set file's bytes ("" while it does not exist). */
+function fileText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
+
 // ---- comparing -------------------------------------------------------------------------------
 
 function sameOutcome(a: Outcome, b: Outcome): boolean {
   return a.exitCode === b.exitCode && a.stdout === b.stdout && a.stderr === b.stderr;
 }
 
-/** Runs one scenario on both sides and lists every difference. */
+/** Runs one scenario and lists every difference. */
 export function runScenario(scenario: Scenario): ScenarioResult {
-  const lines = scenario.commands.map(parseCommandLine);
-  const argvs = lines.map((l) => l.argv);
+  const steps = scenario.commands.map((step) => ({ ...parseCommandLine(stepCommand(step)), stdin: stepStdin(step) }));
   let pendingFrom: number | null = null;
   const pending = new Set<string>();
-  argvs.forEach((argv, i) => {
-    const missing = missingExtensions(argv);
+  steps.forEach((step, i) => {
+    const argvs = step.program === "iptables-restore" ? restoreRuleArgvs(step.stdin) : [step.argv];
+    const missing = argvs.flatMap(missingExtensions);
     if (missing.length > 0 && pendingFrom === null) pendingFrom = i;
     for (const m of missing) pending.add(m);
   });
   // Only the commands before the first pending one are compared: after it, the rule sets differ.
-  const compared = pendingFrom === null ? argvs : argvs.slice(0, pendingFrom);
+  const compared = pendingFrom === null ? steps : steps.slice(0, pendingFrom);
 
   const ns = Netns.create();
   const dir = mkdtempSync(join(tmpdir(), "upt-diff-ruleset-"));
   try {
     const ruleset = join(dir, "rules.save");
-    const kernelCommands = runKernelSteps(ns, lines.slice(0, compared.length));
-    const differences: Difference[] = [];
+    const kernelCommands = runKernelSteps(
+      ns,
+      compared.map((step) =>
+        step.program === "iptables-restore" ? { ...step, saveAfter: true } : { program: step.program, argv: step.argv },
+      ),
+    );
+    const differences: Omit<Difference, "allowed" | "category">[] = [];
     let commandsAgreeing = 0;
-    compared.forEach((argv, i) => {
+    let restoreCases = 0;
+    let restoreCasesAgreeing = 0;
+    compared.forEach((step, i) => {
       const kernelRaw = kernelCommands[i]!;
-      let kernel: Outcome = { ...kernelRaw, stdout: normaliseKernelText(kernelRaw.stdout), stderr: normaliseKernelText(kernelRaw.stderr) };
+      let kernel = normaliseOutcome(kernelRaw);
       let uptables: Outcome;
-      if (lines[i]!.program === "iptables-save") {
+      const what = stepCommand(scenario.commands[i]!);
+      const difference = (kind: Difference["kind"], k: Outcome, u: Outcome, label = what): void =>
+        void differences.push({ scenario: scenario.name, kind, what: label, stdin: step.stdin, step: i + 1, kernel: k, uptables: u });
+      if (step.program === "iptables-save") {
         // The "# Generated by"/"# Completed on" lines carry the program and the date.
         kernel = { ...kernel, stdout: dropComments(kernel.stdout) };
-        const saved = runUptablesSave(ruleset, argv);
+        const saved = runUptablesSave(ruleset, step.argv);
         uptables = { ...saved, stdout: dropComments(saved.stdout) };
+      } else if (step.program === "iptables-restore") {
+        const fileBefore = fileText(ruleset);
+        const saveBefore = runUptablesSave(ruleset, ["-c"]);
+        uptables = runUptablesRestore(ruleset, step.argv, step.stdin);
+        const saveAfter = runUptablesSave(ruleset, ["-c"]);
+        if (uptables.exitCode !== 0 && (fileText(ruleset) !== fileBefore || saveAfter.stdout !== saveBefore.stdout)) {
+          // Shown as "before" (what uptables had) against "after" (what it has now).
+          const before = { ...saveBefore, stdout: dropComments(saveBefore.stdout) };
+          const after = { ...saveAfter, stdout: dropComments(saveAfter.stdout) };
+          difference("atomicity", before, after, `${what} (refused, yet uptables' rule set changed)`);
+        }
+        restoreCases++;
+        const kernelAfter = normaliseOutcome(kernelRaw.after!);
+        const stateKernel = { ...kernelAfter, stdout: dropComments(kernelAfter.stdout) };
+        const stateUptables = { ...saveAfter, stdout: dropComments(saveAfter.stdout) };
+        const stateAgrees = sameOutcome(stateKernel, stateUptables);
+        if (!stateAgrees) difference("state", stateKernel, stateUptables, `iptables-save -c after: ${what}`);
+        if (stateAgrees && sameOutcome(kernel, uptables)) restoreCasesAgreeing++;
       } else {
-        uptables = runUptables(ruleset, argv);
+        uptables = runUptables(ruleset, step.argv);
       }
       if (sameOutcome(kernel, uptables)) {
         commandsAgreeing++;
         return;
       }
-      const what = scenario.commands[i]!;
-      differences.push({ scenario: scenario.name, kind: "command", what, step: i + 1, kernel, uptables, allowed: null, category: null });
+      difference("command", kernel, uptables);
     });
 
     let outputsCompared = 0;
@@ -287,8 +378,7 @@ export function runScenario(scenario: Scenario): ScenarioResult {
       const listings = listingCommands(tablesToList(kernelSave.stdout));
       const kernelOutputs = runKernelSteps(ns, listings);
       listings.forEach((listing, i) => {
-        const raw = kernelOutputs[i]!;
-        let kernel: Outcome = { ...raw, stdout: normaliseKernelText(raw.stdout), stderr: normaliseKernelText(raw.stderr) };
+        let kernel = normaliseOutcome(kernelOutputs[i]!);
         let uptables = listing.program === "iptables-save" ? runUptablesSave(ruleset) : runUptables(ruleset, listing.argv);
         if (listing.program === "iptables-save") {
           kernel = { ...kernel, stdout: dropComments(kernel.stdout) };
@@ -299,11 +389,12 @@ export function runScenario(scenario: Scenario): ScenarioResult {
           outputsAgreeing++;
           return;
         }
-        differences.push({ scenario: scenario.name, kind: "output", what: listing.what, step: 0, kernel, uptables, allowed: null, category: null });
+        differences.push({ scenario: scenario.name, kind: "output", what: listing.what, stdin: "", step: 0, kernel, uptables });
       });
     }
-    const judged = differences.map((d) => {
-      const entry = allowedEntry(d);
+    const judged = differences.map((d): Difference => {
+      // Atomicity is uptables' own promise: never allowed away.
+      const entry = d.kind === "atomicity" ? null : allowedEntry(d);
       return { ...d, allowed: entry?.reason ?? null, category: entry ? (entry.category ?? "intended") : null };
     });
     return {
@@ -312,6 +403,8 @@ export function runScenario(scenario: Scenario): ScenarioResult {
       commandsAgreeing,
       outputsCompared,
       outputsAgreeing,
+      restoreCases,
+      restoreCasesAgreeing,
       differences: judged,
       pending: [...pending],
       pendingFrom: pendingFrom === null ? null : pendingFrom + 1,
@@ -322,6 +415,10 @@ export function runScenario(scenario: Scenario): ScenarioResult {
   }
 }
 
+function normaliseOutcome(o: Outcome): Outcome {
+  return { exitCode: o.exitCode, stdout: normaliseKernelText(o.stdout), stderr: normaliseKernelText(o.stderr) };
+}
+
 /** A difference as text for people: what was run, then kernel and uptables side by side. */
 export function describeDifference(d: Difference): string {
   const show = (label: string, o: Outcome): string => {
@@ -330,7 +427,9 @@ export function describeDifference(d: Difference): string {
     if (o.stderr !== "") parts.push(`    stderr: ${JSON.stringify(o.stderr)}`);
     return parts.join("\n");
   };
-  const where = d.kind === "command" ? `step ${d.step}: ${d.what}` : `output: ${d.what}`;
+  const where = d.kind === "output" ? `output: ${d.what}` : `step ${d.step}: ${d.what}`;
+  const input = d.stdin !== "" ? `\n  stdin: ${JSON.stringify(d.stdin.length > 600 ? `${d.stdin.slice(0, 600)}...` : d.stdin)}` : "";
+  const labels = d.kind === "atomicity" ? ["before  ", "after   "] : ["kernel  ", "uptables"];
   const allowed = d.allowed ? `\n  allowed (${d.category}): ${d.allowed}` : "";
-  return `[${d.scenario}] ${where}\n${show("kernel  ", d.kernel)}\n${show("uptables", d.uptables)}${allowed}`;
+  return `[${d.scenario}] ${d.kind === "atomicity" ? "ATOMICITY " : ""}${where}${input}\n${show(labels[0]!, d.kernel)}\n${show(labels[1]!, d.uptables)}${allowed}`;
 }

@@ -386,7 +386,7 @@ function restoreFailure(seed: number, index: number, c: RestoreCase, v: RestoreV
     seed,
     where: `case ${index}`,
     reproduction: [
-      `minimal reproduction: restore into ${base} with options ${JSON.stringify(shrunk.opts)}${shrunk.compareTest ? " (and compare with --test)" : ""}:`,
+      `minimal reproduction: restore into ${base} with options ${JSON.stringify(Object.fromEntries(Object.entries(shrunk.opts).filter(([, v]) => v)))}${shrunk.compareTest ? " (and compare with --test)" : ""}:`,
       `text: ${JSON.stringify(shrunk.text)}`,
       `violation: ${shrunk.message}`,
       `replay: seed ${seed}, case ${index}`,
@@ -412,12 +412,17 @@ export function shrinkRestore(c: RestoreCase, invariant: string, budget = 3000):
     return true;
   };
   if (cur.baseIndex >= 0) attempt({ ...cur, baseIndex: -1 });
-  for (let chunk = Math.max(1, (cur.text.split("\n").length + 1) >> 1); chunk >= 1; chunk >>= 1) {
-    let lines = cur.text.split("\n");
-    for (let i = 0; i + chunk <= lines.length; ) {
-      const candidate = [...lines.slice(0, i), ...lines.slice(i + chunk)];
-      if (attempt({ ...cur, text: candidate.join("\n") })) lines = candidate;
-      else i++;
+  for (let progress = true; progress; ) {
+    progress = false;
+    for (let chunk = Math.max(1, (cur.text.split("\n").length + 1) >> 1); chunk >= 1; chunk >>= 1) {
+      let lines = cur.text.split("\n");
+      for (let i = 0; i + chunk <= lines.length; ) {
+        const candidate = [...lines.slice(0, i), ...lines.slice(i + chunk)];
+        if (attempt({ ...cur, text: candidate.join("\n") })) {
+          lines = candidate;
+          progress = true;
+        } else i++;
+      }
     }
   }
   // Within each line: drop words, then characters from either end.

@@ -14,10 +14,10 @@
 import { Conntrack, type ConntrackOptions } from "../conntrack/conntrack.ts";
 import { CtState } from "../conntrack/states.ts";
 import type { HostView } from "../host/host-view.ts";
-import { Manip, Nat, manipOfHook } from "../nat/nat.ts";
+import { Manip, Nat } from "../nat/nat.ts";
 import { IPPROTO_ICMP } from "../net/protocols.ts";
 import { isIcmpError } from "../packet/icmp.ts";
-import { HOOK_INDEX, type Hook } from "../rules/hooks.ts";
+import type { Hook } from "../rules/hooks.ts";
 import type { RuleSet } from "../rules/model.ts";
 import type { TableName } from "../rules/tables.ts";
 import { compileTable, type CompiledTable } from "./compile.ts";
@@ -107,7 +107,12 @@ export class Netfilter {
   readonly drops: DropCounters = emptyDropCounters();
   tracer: Tracer | null = null;
 
-  private tables: Partial<Record<TableName, CompiledTable>> = {};
+  // The compiled tables, null where the rule set does not have them (fields, not a record: the
+  // per-packet path reads them several times).
+  private raw: CompiledTable | null = null;
+  private mangle: CompiledTable | null = null;
+  private filter: CompiledTable | null = null;
+  private natTable: CompiledTable | null = null;
   private readonly ctx = new PacketContext();
   private readonly stack = new WalkStack();
   private readonly decrementTtl: boolean;
@@ -130,7 +135,10 @@ export class Netfilter {
   load(rules: RuleSet): void {
     const compiled: Partial<Record<TableName, CompiledTable>> = {};
     for (const [name, table] of rules.tables) compiled[name] = compileTable(table);
-    this.tables = compiled;
+    this.raw = compiled.raw ?? null;
+    this.mangle = compiled.mangle ?? null;
+    this.filter = compiled.filter ?? null;
+    this.natTable = compiled.nat ?? null;
   }
 
   /** A packet that arrived on `inInterface`: PREROUTING, routing, then INPUT or FORWARD and POSTROUTING. */
@@ -239,35 +247,77 @@ export class Netfilter {
    */
   private runHook(ctx: PacketContext, hook: Hook): boolean {
     ctx.hook = hook;
-    ctx.hookIndex = HOOK_INDEX[hook];
     this.currentHook = hook;
-    const t = this.tables;
-    // raw (-300), before conntrack so NOTRACK can act.
-    if ((hook === "PREROUTING" || hook === "OUTPUT") && t.raw && !this.walk(ctx, t.raw)) return false;
-    // conntrack (-200).
-    if (hook === "PREROUTING" || hook === "OUTPUT") {
-      const problem = this.conntrack.track(ctx);
-      if (problem) {
-        this.drop(hook, problem);
-        return false;
-      }
-      if (this.tracer) this.trace({ kind: "conntrack", hook, state: ctx.ctState, ctId: ctx.ctId, direction: ctx.ctDirection });
+    switch (hook) {
+      case "PREROUTING":
+        ctx.hookIndex = 0;
+        return this.prerouting(ctx);
+      case "INPUT":
+        ctx.hookIndex = 1;
+        return this.input(ctx);
+      case "FORWARD":
+        ctx.hookIndex = 2;
+        return this.forward(ctx);
+      case "OUTPUT":
+        ctx.hookIndex = 3;
+        return this.output(ctx);
+      case "POSTROUTING":
+        ctx.hookIndex = 4;
+        return this.postrouting(ctx);
     }
-    // mangle (-150).
-    if (t.mangle && !this.walk(ctx, t.mangle)) return false;
-    // nat, destination side (-100).
-    if ((hook === "PREROUTING" || hook === "OUTPUT") && !this.natHook(ctx, hook)) return false;
-    // filter (0).
-    if ((hook === "INPUT" || hook === "FORWARD" || hook === "OUTPUT") && t.filter && !this.walk(ctx, t.filter)) return false;
-    // nat, source side (100).
-    if ((hook === "INPUT" || hook === "POSTROUTING") && !this.natHook(ctx, hook)) return false;
-    // conntrack confirm (last).
-    if (hook === "INPUT" || hook === "POSTROUTING") {
-      const problem = this.conntrack.confirm(ctx);
-      if (problem) {
-        this.drop(hook, problem);
-        return false;
-      }
+  }
+
+  // Each hook's functions in priority order: raw (-300), conntrack (-200), mangle (-150),
+  // nat DNAT (-100), filter (0), nat SNAT (100), conntrack confirm (last).
+
+  private prerouting(ctx: PacketContext): boolean {
+    if (this.raw !== null && !this.walk(ctx, this.raw)) return false;
+    if (!this.track(ctx)) return false;
+    if (this.mangle !== null && !this.walk(ctx, this.mangle)) return false;
+    return this.natHook(ctx, "PREROUTING", Manip.Destination);
+  }
+
+  private input(ctx: PacketContext): boolean {
+    if (this.mangle !== null && !this.walk(ctx, this.mangle)) return false;
+    if (this.filter !== null && !this.walk(ctx, this.filter)) return false;
+    if (!this.natHook(ctx, "INPUT", Manip.Source)) return false;
+    return this.confirm(ctx);
+  }
+
+  private forward(ctx: PacketContext): boolean {
+    if (this.mangle !== null && !this.walk(ctx, this.mangle)) return false;
+    return this.filter === null || this.walk(ctx, this.filter);
+  }
+
+  private output(ctx: PacketContext): boolean {
+    if (this.raw !== null && !this.walk(ctx, this.raw)) return false;
+    if (!this.track(ctx)) return false;
+    if (this.mangle !== null && !this.walk(ctx, this.mangle)) return false;
+    if (!this.natHook(ctx, "OUTPUT", Manip.Destination)) return false;
+    return this.filter === null || this.walk(ctx, this.filter);
+  }
+
+  private postrouting(ctx: PacketContext): boolean {
+    if (this.mangle !== null && !this.walk(ctx, this.mangle)) return false;
+    if (!this.natHook(ctx, "POSTROUTING", Manip.Source)) return false;
+    return this.confirm(ctx);
+  }
+
+  private track(ctx: PacketContext): boolean {
+    const problem = this.conntrack.track(ctx);
+    if (problem) {
+      this.drop(ctx.hook, problem);
+      return false;
+    }
+    if (this.tracer) this.trace({ kind: "conntrack", hook: ctx.hook, state: ctx.ctState, ctId: ctx.ctId, direction: ctx.ctDirection });
+    return true;
+  }
+
+  private confirm(ctx: PacketContext): boolean {
+    const problem = this.conntrack.confirm(ctx);
+    if (problem) {
+      this.drop(ctx.hook, problem);
+      return false;
     }
     return true;
   }
@@ -286,9 +336,8 @@ export class Netfilter {
   }
 
   /** nf_nat_inet_fn: bind a new connection (nat table or a null binding), then rewrite the packet. */
-  private natHook(ctx: PacketContext, hook: Hook): boolean {
+  private natHook(ctx: PacketContext, hook: Hook, manip: Manip): boolean {
     if (ctx.ctId < 0) return true;
-    const manip = manipOfHook(hook);
     const before = this.tracer ? snapshot(ctx) : null;
     if (ctx.ctState === CtState.RELATED && ctx.protocol === IPPROTO_ICMP && isIcmpError(ctx.icmpType)) {
       if (!this.nat.translateIcmpError(ctx, manip)) {
@@ -299,7 +348,7 @@ export class Netfilter {
       return true;
     }
     if (ctx.ctState === CtState.NEW && !this.nat.isInitialized(ctx.ctId, manip)) {
-      const table = this.tables.nat;
+      const table = this.natTable;
       ctx.natRequest = null;
       if (table && table.hookChain[ctx.hookIndex]! >= 0) {
         if (this.tracer) this.trace({ kind: "hook", hook, table: "nat" });

@@ -1,0 +1,48 @@
+import { Netfilter } from "../src/core/engine/netfilter.ts";
+import { HostView } from "../src/core/host/host-view.ts";
+import { RuleSet } from "../src/core/rules/model.ts";
+import { runRestore } from "../src/core/iptables/run.ts";
+import { buildTcp } from "../src/core/packet/builder.ts";
+import { PacketContext } from "../src/core/engine/packet-context.ts";
+import { walkTable, WalkStack } from "../src/core/engine/traverse.ts";
+import { compileTable } from "../src/core/engine/compile.ts";
+import { DOCKER_DEFAULT_RULES, DOCKER_HOST } from "../src/bench/docker-rules.ts";
+const rules = new RuleSet(); runRestore(rules, DOCKER_DEFAULT_RULES, {});
+const host = HostView.fromDescription(DOCKER_HOST);
+const e = new Netfilter(rules, { host, conntrack: { maxEntries: 10000 } });
+const syn = buildTcp({ src: "10.0.0.1", dst: "192.168.0.100", sport: 1000, dport: 8080, flags: 2, seq: 1 });
+e.receive(new Uint8Array(syn), syn.length, "eth0", 0);
+const sa = buildTcp({ src: "172.17.0.2", dst: "10.0.0.1", sport: 80, dport: 1000, flags: 0x12, seq: 1, ack: 2 });
+e.receive(new Uint8Array(sa), sa.length, "docker0", 0);
+const t = buildTcp({ src: "10.0.0.1", dst: "192.168.0.100", sport: 1000, dport: 8080, flags: 0x10, seq: 2, ack: 2, payload: new Uint8Array(20) });
+const buf = new Uint8Array(t.length);
+function time(label: string, f: () => void) {
+  let best = 1e9;
+  for (let r = 0; r < 5; r++) { const n = 1_000_000; const t0 = process.hrtime.bigint(); for (let i = 0; i < n; i++) f(); best = Math.min(best, Number(process.hrtime.bigint() - t0) / n); }
+  console.log(label.padEnd(28), best.toFixed(1), "ns");
+}
+const ctx = new PacketContext();
+time("buf.set", () => buf.set(t));
+time("buf.set+load", () => { buf.set(t); ctx.load(buf, t.length); });
+ctx.host = host; ctx.conntrack = e.conntrack.table;
+time("load+track", () => { buf.set(t); ctx.load(buf, t.length); ctx.hook = "PREROUTING"; ctx.now = 0; e.conntrack.track(ctx); });
+time("verify tcp csum", () => { ctx.tcp.verifyChecksum(ctx.source, ctx.destination); });
+time("route", () => { host.route(0xac110002); });
+const filter = compileTable(rules.tables.get("filter")!);
+const stack = new WalkStack();
+buf.set(t); ctx.load(buf, t.length); ctx.hook = "PREROUTING"; e.conntrack.track(ctx);
+ctx.hook = "FORWARD"; ctx.hookIndex = 2; ctx.inInterface = "eth0"; ctx.outInterface = "docker0";
+time("walk FORWARD", () => { walkTable(filter, ctx, stack, null); });
+time("full receive", () => { buf.set(t); e.receive(buf, t.length, "eth0", 0); });
+import { Manip } from "../src/core/nat/nat.ts";
+time("load+track+natapply", () => { buf.set(t); ctx.load(buf, t.length); ctx.hook = "PREROUTING"; ctx.now = 0; e.conntrack.track(ctx); e.nat.apply(ctx, Manip.Destination); });
+time("ttl decrement", () => { ctx.ip.decrementTtl(); });
+const HI: Record<string, number> = { PREROUTING: 0, INPUT: 1, FORWARD: 2, OUTPUT: 3, POSTROUTING: 4 };
+const hooks = ["PREROUTING", "FORWARD", "POSTROUTING"];
+let k = 0; let acc = 0;
+time("HOOK_INDEX lookup x3", () => { for (const h of hooks) acc += HI[h]!; k++; });
+const E = e as any;
+time("load+runHook(PRE)", () => { buf.set(t); ctx.load(buf, t.length); ctx.inInterface = "eth0"; ctx.now = 0; ctx.ctId = -1; E.runHook(ctx, "PREROUTING"); });
+time("load+PRE+FWD", () => { buf.set(t); ctx.load(buf, t.length); ctx.inInterface = "eth0"; ctx.outInterface = "docker0"; E.runHook(ctx, "PREROUTING"); E.runHook(ctx, "FORWARD"); });
+time("load+PRE+FWD+POST", () => { buf.set(t); ctx.load(buf, t.length); ctx.inInterface = "eth0"; ctx.outInterface = "docker0"; E.runHook(ctx, "PREROUTING"); E.runHook(ctx, "FORWARD"); E.runHook(ctx, "POSTROUTING"); });
+time("receive (eth0)", () => { buf.set(t); e.receive(buf, t.length, "eth0", 0); });
