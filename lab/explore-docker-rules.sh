@@ -17,3 +17,5 @@ run npx uptables -t nat -S
 run npx uptables --wait -t nat -I DOCKER -p tcp -d 0/0 --dport 8443 -j DNAT --to-destination 192.168.0.2:443 ! -i br-dummy
 run npx uptables -t nat -C DOCKER -p tcp --dport 8443 -j DNAT --to-destination 192.168.0.2:443 ! -i br-dummy
 run npx uptables-save -t nat
+# And what happens to a packet from the LAN to the published port, and to its answer.
+run npx uptables simulate --ruleset lab/rulesets/docker-27-default.rules --reply "tcp 192.168.0.50:40000 > 192.168.0.100:8080 syn"
