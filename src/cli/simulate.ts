@@ -12,6 +12,7 @@ import { formatAddress } from "../core/net/ipv4-address.ts";
 import { formatRuleSpec } from "../core/iptables/rule-format.ts";
 import { loadRuleset } from "./ruleset-file.ts";
 import { buildFromSpec, buildReply, describePacket, PacketSpecError } from "./packet-spec.ts";
+import { createPcapFileWriter, readPcapFile, recordTimeMs } from "../io/pcap.ts";
 
 export const SIMULATE_USAGE = `Usage: uptables simulate [--ruleset FILE] [--host FILE] [--in IFACE | --from-host]
                          [--reply] [--then SPEC]... [--at SECONDS] [--json] SPEC
@@ -29,6 +30,10 @@ rule, verdict, conntrack state, NAT, routing, and the packet as it leaves.
   --then SPEC   then send another packet (repeatable; each enters like the first)
   --at SECONDS  the clock when the first packet is sent (default 0); later ones follow 1 ms apart
   --json        machine-readable output
+
+  --pcap FILE   instead of SPEC: run every IPv4 packet of a capture through the engine, in order,
+                with the capture's clock (one line per packet; --verbose for every step)
+  --write FILE  with --pcap: write the packets that pass, as they leave, to a pcap file (raw IPv4)
 `;
 
 export class SimulateUsageError extends Error {}
@@ -42,6 +47,9 @@ interface SimulateArgs {
   specs: string[];
   json: boolean;
   at: number;
+  pcap: string | null;
+  write: string | null;
+  verbose: boolean;
 }
 
 function parseArgs(argv: readonly string[], defaultHost: string): SimulateArgs {
@@ -54,6 +62,9 @@ function parseArgs(argv: readonly string[], defaultHost: string): SimulateArgs {
     specs: [],
     json: false,
     at: 0,
+    pcap: null,
+    write: null,
+    verbose: false,
   };
   const value = (i: number, name: string): string => {
     const v = argv[i];
@@ -90,12 +101,23 @@ function parseArgs(argv: readonly string[], defaultHost: string): SimulateArgs {
       case "--json":
         args.json = true;
         break;
+      case "--pcap":
+        args.pcap = value(++i, word);
+        break;
+      case "--write":
+        args.write = value(++i, word);
+        break;
+      case "--verbose":
+        args.verbose = true;
+        break;
       default:
         if (word.startsWith("-")) throw new SimulateUsageError(`unknown option "${word}"`);
         args.specs.unshift(word);
     }
   }
-  if (args.specs.length === 0) throw new SimulateUsageError("no packet given");
+  if (args.pcap !== null && args.specs.length > 0) throw new SimulateUsageError("give either --pcap FILE or a packet, not both");
+  if (args.pcap === null && args.write !== null) throw new SimulateUsageError("--write goes with --pcap");
+  if (args.pcap === null && args.specs.length === 0) throw new SimulateUsageError("no packet given");
   if (args.ruleset === "") throw new SimulateUsageError("no rule set: give --ruleset FILE (or set UPTABLES_RULESET)");
   if (args.fromHost && args.inInterface) throw new SimulateUsageError("--in and --from-host exclude each other");
   return args;
@@ -191,6 +213,7 @@ export function simulate(argv: readonly string[], defaultHost: string): { text: 
   const host = HostView.fromDescription(description);
   const rules = loadRuleset(args.ruleset);
   const engine = new Netfilter(rules, { host, random16: () => 0x1234 });
+  if (args.pcap !== null) return simulatePcap(engine, host, args);
 
   const packets: SimulatedPacket[] = [];
   let now = args.at * 1000;
@@ -252,6 +275,55 @@ export function simulate(argv: readonly string[], defaultHost: string): { text: 
   const text = packets.map(formatPacket).join("\n") + `\nconntrack (${conntrack.length} entries):\n${conntrack.map((l) => `  ${l}`).join("\n")}\n`;
   const json = { packets, conntrack };
   return { text, json, exitCode: 0 };
+}
+
+/** Every IPv4 packet of a capture through the engine; the survivors optionally to a new capture. */
+function simulatePcap(engine: Netfilter, host: HostView, args: SimulateArgs): { text: string; json: unknown; exitCode: number } {
+  const capture = readPcapFile(args.pcap!);
+  if (capture.format === null) throw new SimulateUsageError(`cannot read ${args.pcap}: ${capture.error?.message ?? "not a capture file"}`);
+  const writer = args.write !== null ? createPcapFileWriter(args.write) : null;
+  const lines: string[] = [];
+  const results: { index: number; input: string; verdict: string; output: string | null; reason: string | null; steps?: string[] }[] = [];
+  let accepted = 0;
+  let dropped = 0;
+  let skipped = 0;
+  try {
+    for (const record of capture.records) {
+      if (!("ipv4" in record) || !record.ipv4) {
+        skipped++;
+        continue;
+      }
+      const working = new Uint8Array(record.ipv4);
+      const now = recordTimeMs(record);
+      const input = describePacket(working, working.length);
+      const steps: string[] = [];
+      engine.tracer = args.verbose
+        ? (event) => {
+            const line = describeEvent(event);
+            if (line) steps.push(line);
+          }
+        : null;
+      const source = ((working[12]! << 24) | (working[13]! << 16) | (working[14]! << 8) | working[15]!) >>> 0;
+      const result: PacketResult = args.fromHost
+        ? engine.send(working, working.length, now)
+        : engine.receive(working, working.length, args.inInterface ?? arrivalInterface(host, source), now);
+      engine.tracer = null;
+      const output = result.accepted ? describePacket(working, result.length) : null;
+      if (result.accepted) {
+        accepted++;
+        writer?.write(working.subarray(0, result.length), now);
+      } else {
+        dropped++;
+      }
+      results.push({ index: record.index + 1, input, verdict: result.accepted ? "ACCEPT" : "DROP", output, reason: result.dropReason, ...(args.verbose ? { steps } : {}) });
+      lines.push(`#${record.index + 1} ${input} => ${result.accepted ? `ACCEPT ${output}${result.outInterface ? ` out ${result.outInterface}` : " (local)"}` : `DROP (${result.dropReason})`}`);
+      if (args.verbose) for (const step of steps) lines.push(`    ${step}`);
+    }
+  } finally {
+    writer?.close();
+  }
+  const summary = `${accepted} accepted, ${dropped} dropped, ${skipped} not IPv4${capture.error ? `; the capture is damaged: ${capture.error.message}` : ""}`;
+  return { text: `${lines.join("\n")}\n${summary}\n`, json: { packets: results, accepted, dropped, skipped, error: capture.error }, exitCode: 0 };
 }
 
 function droppedReplyNote(n: number): SimulatedPacket {

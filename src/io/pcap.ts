@@ -96,6 +96,8 @@ interface PcapRecordCommon {
   /** Bytes the frame had on the wire. */
   readonly originalLength: number;
   readonly linkType: number;
+  /** Which of PcapReadResult.interfaces captured it (always 0 in a classic pcap file). */
+  readonly interfaceIndex: number;
   /** The captured bytes, link-layer header included: a subarray of the input (no copy). */
   readonly frame: Uint8Array;
 }
@@ -214,7 +216,7 @@ function readClassic(bytes: Uint8Array, data: DataView, littleEndian: boolean, n
     }
     const frame = bytes.subarray(start, start + capturedLength);
     const [sec, ns] = normalizeTime(seconds, nanosecond ? fraction : fraction * 1000);
-    records.push(makeRecord(n, offset, sec, ns, originalLength, linkType, frame));
+    records.push(makeRecord(n, offset, sec, ns, originalLength, linkType, 0, frame));
     offset = start + capturedLength;
   }
   return done(null);
@@ -231,6 +233,8 @@ const OPTION_IF_TSRESOL = 9;
 const OPTION_IF_TSOFFSET = 14;
 
 interface PcapngInterface extends PcapInterface {
+  /** Position in PcapReadResult.interfaces (EPBs number interfaces within their section). */
+  readonly index: number;
   readonly ticksPerSecond: bigint;
   readonly offsetSeconds: bigint;
 }
@@ -271,6 +275,7 @@ function readPcapng(bytes: Uint8Array, data: DataView): PcapReadResult {
       const options = readInterfaceOptions(data, body + 8, body + bodyLength, littleEndian);
       if (typeof options === "string") return bad(offset, `interface description block: ${options}`);
       const iface = {
+        index: allInterfaces.length,
         linkType: data.getUint16(body, littleEndian),
         snapLength: effectiveSnapLength(data.getUint32(body + 4, littleEndian)),
         ...options,
@@ -284,7 +289,7 @@ function readPcapng(bytes: Uint8Array, data: DataView): PcapReadResult {
       const frame = bytes.subarray(dataStart, dataStart + capturedLength);
       const seconds = ticks / iface.ticksPerSecond + iface.offsetSeconds;
       const nanoseconds = ((ticks % iface.ticksPerSecond) * 1_000_000_000n) / iface.ticksPerSecond;
-      records.push(makeRecord(records.length, offset, Number(seconds), Number(nanoseconds), originalLength, iface.linkType, frame));
+      records.push(makeRecord(records.length, offset, Number(seconds), Number(nanoseconds), originalLength, iface.linkType, iface.index, frame));
     }
     // Every other block (name resolution, statistics, custom, ...) holds no packet: skip it.
     offset += length;
@@ -333,8 +338,8 @@ function readPacketBlock(
   | string {
   const name = type === BLOCK_ENHANCED_PACKET ? "enhanced packet block" : type === BLOCK_SIMPLE_PACKET ? "simple packet block" : "packet block";
   if (type === BLOCK_SIMPLE_PACKET) {
-    // No interface id, timestamp or captured length: interface 0, and the data fills the block
-    // up to the original length or the snaplen.
+    // No interface id, timestamp or captured length: interface 0, time 0 (plus if_tsoffset), and
+    // the data fills the block up to the original length or the snaplen.
     if (bodyLength < 4) return `${name} of ${bodyLength + 12} bytes is too short`;
     const iface = section[0];
     if (!iface) return `${name} before any interface description block`;
@@ -361,9 +366,10 @@ function makeRecord(
   nanoseconds: number,
   originalLength: number,
   linkType: number,
+  interfaceIndex: number,
   frame: Uint8Array,
 ): PcapRecord {
-  const common = { index, fileOffset, seconds, nanoseconds, capturedLength: frame.length, originalLength, linkType, frame };
+  const common = { index, fileOffset, seconds, nanoseconds, capturedLength: frame.length, originalLength, linkType, interfaceIndex, frame };
   const found = ipv4FromFrame(linkType, frame);
   return found instanceof Uint8Array ? { ...common, ipv4: found, noIpv4: null } : { ...common, ipv4: null, noIpv4: found };
 }
@@ -524,7 +530,13 @@ export function encodePcap(packets: Iterable<{ readonly packet: Uint8Array; read
   const writer = new PcapWriter({ write: (chunk) => chunks.push(chunk) });
   for (const { packet, timestampMs } of packets) writer.write(packet, timestampMs);
   writer.close();
-  return Buffer.concat(chunks);
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
 }
 
 /** A PcapWriter onto a new file at `path` (created or truncated); close() closes the file. */

@@ -40,3 +40,34 @@ describe("uptables simulate", () => {
     expect(() => simulate(["tcp 1.2.3.4:1 > 5.6.7.8:9"], HOST)).toThrow(SimulateUsageError);
   });
 });
+
+describe("uptables simulate --pcap", () => {
+  it("runs a real capture through the engine and writes what passes, as it leaves", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { readPcapFile } = await import("../../src/io/pcap.ts");
+    const { Ipv4View } = await import("../../src/core/packet/ipv4.ts");
+    const dir = mkdtempSync(join(tmpdir(), "upt-sim-"));
+    const rules = join(dir, "rules");
+    writeFileSync(rules, "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -p icmp -j DROP\nCOMMIT\n");
+    const host = join(dir, "host.json");
+    writeFileSync(host, JSON.stringify({ interfaces: [{ name: "lan", addresses: ["10.99.0.254/24"] }] }));
+    const out = join(dir, "out.pcap");
+    const input = join(REPO_ROOT, "test/fixtures/pcap/veth-ethernet.pcap");
+    const { json } = simulate(["--ruleset", rules, "--host", host, "--pcap", input, "--in", "lan", "--write", out], HOST);
+    const report = json as { accepted: number; dropped: number; skipped: number; packets: { verdict: string; input: string }[] };
+    const icmp = report.packets.filter((p) => p.input.startsWith("icmp"));
+    expect(icmp.length).toBeGreaterThan(0);
+    expect(icmp.every((p) => p.verdict === "DROP")).toBe(true);
+    expect(report.skipped).toBe(2); // the two ARP frames
+    const written = readPcapFile(out);
+    expect(written.error).toBeNull();
+    expect(written.records).toHaveLength(report.accepted);
+    const inputTtls = readPcapFile(input).records.flatMap((r) => ("ipv4" in r && r.ipv4 ? [new Ipv4View(r.ipv4).ttl] : []));
+    for (const record of written.records) {
+      const ip = new Ipv4View((record as { ipv4: Uint8Array }).ipv4);
+      expect(ip.validate()).toBe("ok");
+      expect(ip.ttl).toBe(Math.max(...inputTtls) - 1);
+    }
+  });
+});

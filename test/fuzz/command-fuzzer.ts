@@ -11,7 +11,7 @@ import { restore } from "../../src/core/iptables/restore.ts";
 import { formatRuleSpec } from "../../src/core/iptables/rule-format.ts";
 import { runIptables, runRestore, type Outcome } from "../../src/core/iptables/run.ts";
 import { formatSave } from "../../src/core/iptables/save.ts";
-import { RuleSet } from "../../src/core/rules/model.ts";
+import { RuleSet, type Rule } from "../../src/core/rules/model.ts";
 import { BUILTIN_CHAINS, TABLE_NAMES, type TableName } from "../../src/core/rules/tables.ts";
 import { loadFuzzCorpus, vocabulary, type CorpusCommand } from "./fuzz-corpus.ts";
 import { deriveSeed, describeError, FailureLog, Rng, type FuzzFailure } from "./rng.ts";
@@ -45,7 +45,7 @@ export interface CommandFuzzOptions {
   readonly log?: FailureLog;
   /** Called after every episode. */
   readonly onProgress?: (stats: CommandFuzzStats) => void;
-  /** Share of changes followed at once by the listing and round-trip checks (default 5%). */
+  /** Share of changes followed at once by the listing and round-trip checks (default 2%). */
   readonly deepRate?: number;
   /** First episode index (the long run continues where it was). */
   readonly firstEpisode?: number;
@@ -113,6 +113,8 @@ export function checkCommand(
   deep = true,
 ): CommandCheck {
   const fail = (invariant: string, message: string, after = before): CommandCheck => ({ violation: { invariant, message }, after });
+  // A copy for the -D undo check, when the command may add rules (-A/-I, also inside clusters).
+  const beforeRules = argv.some((w) => /^-[^-]*[AI]/.test(w) || /^--(a|in)/.test(w)) ? rules.clone() : null;
   let out: Outcome;
   try {
     out = runIptables(rules, argv);
@@ -139,7 +141,8 @@ export function checkCommand(
   if (parsed === null) return fail("parse-disagrees", `parseCommand refuses what runIptables accepts: ${describeOutcome(out)}`, after);
 
   if (parsed.rules.length > 0 && (parsed.command === "append" || parsed.command === "insert" || parsed.command === "replace")) {
-    const v = recheckNewRules(rules, parsed);
+
+    const v = recheckNewRules(rules, parsed) ?? (parsed.command !== "replace" && beforeRules ? checkUndo(rules, parsed, beforeRules) : null);
     if (v) return { violation: v, after };
     if (stats) stats.rulesRechecked++;
   }
@@ -199,6 +202,38 @@ function recheckNewRules(rules: RuleSet, cmd: Command): Violation | null {
   return null;
 }
 
+/**
+ * -D by the saved spec of each rule an -A/-I put in takes the rule set back to where it was (when no
+ * identical rule was there before: -D deletes the first match).
+ */
+function checkUndo(rules: RuleSet, cmd: Command, beforeRules: RuleSet): Violation | null {
+  const chain = rules.tables.get(cmd.table)?.chains.get(cmd.chain!);
+  if (!chain) return null;
+  const n = cmd.rules.length;
+  const start = cmd.command === "append" ? chain.rules.length - n : (cmd.ruleNumber ?? 1) - 1;
+  const specs = chain.rules.map((r) => formatRuleSpec(r, { forRestore: true }));
+  const added = specs.slice(start, start + n);
+  const others = new Set([...specs.slice(0, start), ...specs.slice(start + n)]);
+  if (added.some((spec) => others.has(spec)) || new Set(added).size !== added.length) return null;
+  const copy = rules.clone();
+  for (const spec of added) {
+    const argv = ["-t", cmd.table, "-D", cmd.chain!, ...splitRestoreLine(spec)];
+    let out: Outcome;
+    try {
+      out = runIptables(copy, argv);
+    } catch (error) {
+      return { invariant: "throws", message: `-D of the saved rule threw: ${describeError(error)}\nargv ${JSON.stringify(argv)}` };
+    }
+    if (out.exitCode !== 0) return { invariant: "undo", message: `-D${spec} fails after the rule was added: ${describeOutcome(out)}` };
+  }
+  // The table as iptables-save shows it: built-in chains the -A created stay, as in iptables-nft.
+  const view = (r: RuleSet): string => formatSave(r, { table: cmd.table });
+  const now = view(copy);
+  const was = view(beforeRules);
+  if (now !== was) return { invariant: "undo", message: `-D of the added rules does not give the rule set back:\n${diffLines(was, now)}` };
+  return null;
+}
+
 const LISTINGS: readonly (readonly string[])[] = [
   ["-L", "-n", "-v", "-x", "--line-numbers"],
   ["-L"],
@@ -244,7 +279,11 @@ function checkRoundTrip(rules: RuleSet, stored: string): Violation | null {
   }
   const again = snapshot(reloaded);
   if (again !== stored) return { invariant: "file-roundtrip", message: `stored rule set restores differently:\n${diffLines(stored, again)}` };
+  const meaning = differentMeaning(rules, reloaded);
+  if (meaning) return { invariant: "file-roundtrip-meaning", message: `the stored rule set restores to the same text with another meaning: ${meaning}` };
   if (!hasUnsafeName(rules)) {
+    const replay = checkListRulesReplay(rules);
+    if (replay) return replay;
     const saved = formatSave(rules, { counters: true });
     const fresh = new RuleSet();
     const out = runRestore(fresh, saved, { counters: true });
@@ -253,6 +292,52 @@ function checkRoundTrip(rules: RuleSet, stored: string): Violation | null {
     }
     const resaved = formatSave(fresh, { counters: true });
     if (resaved !== saved) return { invariant: "save-roundtrip", message: `iptables-save's text restores differently:\n${diffLines(saved, resaved)}` };
+  }
+  return null;
+}
+
+/** `iptables -S -v` prints commands: run on an empty rule set, they make the same listing. */
+export function checkListRulesReplay(rules: RuleSet): Violation | null {
+  for (const table of rules.tables.keys()) {
+    const listing = runIptables(rules, ["-t", table, "-S", "-v"]).stdout;
+    const fresh = new RuleSet();
+    for (const line of listing.split("\n")) {
+      if (line === "") continue;
+      let out: Outcome;
+      try {
+        out = runIptables(fresh, ["-t", table, ...splitRestoreLine(line)]);
+      } catch (error) {
+        return { invariant: "list-rules-replay", message: `replaying "${line}" threw: ${describeError(error)}` };
+      }
+      if (out.exitCode !== 0) return { invariant: "list-rules-replay", message: `-S line "${line}" does not run again: ${describeOutcome(out)}` };
+    }
+    // iptables-nft's -P ignores -c (nft_cmd_chain_set gets no counters), so policy counters do not replay.
+    const policyCounters = (text: string): string => text.replace(/^(-P \S+ \S+) -c \d+ \d+$/gm, "$1");
+    const again = policyCounters(runIptables(fresh, ["-t", table, "-S", "-v"]).stdout);
+    if (again !== policyCounters(listing)) return { invariant: "list-rules-replay", message: `-t ${table} -S -v, replayed, lists differently:\n${diffLines(listing, again)}` };
+  }
+  return null;
+}
+
+/** What a rule does beyond its text: a jump to a chain named ACCEPT prints like the verdict. */
+function ruleMeaning(rule: Rule): string {
+  const t = rule.target;
+  const target = t.kind === "verdict" ? t.verdict : t.kind === "jump" || t.kind === "goto" ? t.chain : t.kind === "extension" ? t.ext.name : "";
+  return `${t.kind}:${target} ${rule.matches.map((m) => m.ext.name).join(",")}`;
+}
+
+/** The first rule whose meaning differs between two rule sets of the same text, or null. */
+export function differentMeaning(a: RuleSet, b: RuleSet): string | null {
+  for (const [name, table] of a.tables) {
+    for (const [chainName, chain] of table.chains) {
+      const other = b.tables.get(name)?.chains.get(chainName);
+      if (!other) return `chain ${chainName} of table ${name} is gone`;
+      for (let i = 0; i < chain.rules.length; i++) {
+        const x = ruleMeaning(chain.rules[i]!);
+        const y = other.rules[i] ? ruleMeaning(other.rules[i]!) : "(none)";
+        if (x !== y) return `table ${name} chain ${chainName} rule ${i + 1}: ${x} became ${y}`;
+      }
+    }
   }
   return null;
 }
@@ -324,7 +409,7 @@ function shapedArgv(rng: Rng, rules: RuleSet): string[] {
         const target = rng.pick([...v.targetNames, ...chainsOf(rules)]);
         argv.push(rng.chance(0.85) ? "-j" : "-g", target);
         const options = v.optionsOf.get(target) ?? [];
-        for (let i = rng.small(3); i > 0 && options.length > 0; i--) argv.push(...(rng.chance(0.1) ? ["!"] : []), rng.pick(options), randomValue(rng));
+        for (let i = rng.small(3); i > 0 && options.length > 0; i--) argv.push(...(rng.chance(0.1) ? ["!"] : []), ...optionWithValue(rng, rng.pick(options)));
         break;
       }
       case 6:
@@ -334,8 +419,7 @@ function shapedArgv(rng: Rng, rules: RuleSet): string[] {
         argv.push(rng.chance(0.9) ? "-m" : "--match", match);
         const options = v.optionsOf.get(match) ?? [];
         for (let i = rng.small(3) + 1; i > 0 && options.length > 0; i--) {
-          argv.push(...(rng.chance(0.15) ? ["!"] : []), rng.pick(options), randomValue(rng));
-          if (rng.chance(0.2)) argv.push(randomValue(rng));
+          argv.push(...(rng.chance(0.15) ? ["!"] : []), ...optionWithValue(rng, rng.pick(options)));
         }
         break;
       }
@@ -351,6 +435,15 @@ function shapedArgv(rng: Rng, rules: RuleSet): string[] {
     }
   }
   return argv;
+}
+
+/** An extension option and its argument: most often one the corpus gave it. */
+function optionWithValue(rng: Rng, option: string): string[] {
+  const seen = loadFuzzCorpus().valuesOf.get(option);
+  if (seen && rng.chance(0.7)) return [option, ...rng.pick(seen)];
+  const out = [option, randomValue(rng)];
+  if (rng.chance(0.15)) out.push(randomValue(rng));
+  return out;
 }
 
 function randomArgv(rng: Rng): string[] {
@@ -416,7 +509,7 @@ export function runCommandFuzz(opts: CommandFuzzOptions): { stats: CommandFuzzSt
   const stats = newCommandStats();
   const started = Date.now();
   const length = opts.episodeLength ?? 100;
-  const deepRate = opts.deepRate ?? 0.05;
+  const deepRate = opts.deepRate ?? 0.02;
   for (let episode = opts.firstEpisode ?? 0; ; episode++) {
     if (opts.cases !== undefined && stats.cases >= opts.cases) break;
     if (opts.deadline !== undefined && Date.now() >= opts.deadline) break;
@@ -468,6 +561,17 @@ function episodeFailure(seed: number, episode: number, steps: number, source: nu
   if (source !== (rng.chance(0.15) ? -1 : rng.int(corpus.ruleSets.length))) throw new Error("episode replay out of step");
   let rules = source < 0 ? new RuleSet() : corpus.ruleSets[source]!.clone();
   let state = snapshot(rules);
+  const initial = checkListings(rules, null) ?? checkRoundTrip(rules, state);
+  if (initial && initial.invariant === violation.invariant) {
+    return {
+      fuzzer: "command",
+      invariant: violation.invariant,
+      message: initial.message.split("\n")[0]!,
+      seed,
+      where: `start of episode ${episode}`,
+      reproduction: `the corpus rule set ${source < 0 ? "(empty)" : corpus.restoreTexts[source]!.name} itself, restored with counters:\n${state.trimEnd()}\nviolation: ${initial.message}`,
+    };
+  }
   for (let step = 0; step < steps; step++) {
     const argv = generateArgv(rng, rules, source);
     const deep = rng.chance(deepRate);

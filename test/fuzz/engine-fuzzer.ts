@@ -16,6 +16,8 @@
 //     share a tuple, and each tuple is found again through the hash.
 import { readFileSync } from "node:fs";
 import type { Netfilter, PacketResult } from "../../src/core/engine/netfilter.ts";
+import type { PacketContext } from "../../src/core/engine/packet-context.ts";
+import { CtState } from "../../src/core/conntrack/states.ts";
 import type { HostDescription } from "../../src/core/host/host-view.ts";
 import { parseDottedQuad } from "../../src/core/net/ipv4-address.ts";
 import { engineFor, rulesFromSave } from "../support/engine.ts";
@@ -57,6 +59,8 @@ export interface EngineFuzzStats {
   byReason: Record<string, number>;
   byKind: Record<string, number>;
   byPath: Record<string, number>;
+  /** Accepted packets by conntrack state. */
+  byState: Record<string, number>;
   /** Accepted packets whose transport checksum was valid on input and checked on output. */
   transportChecked: number;
   replies: number;
@@ -135,6 +139,7 @@ export class EngineChecker {
     const l4 = validIp ? classifyL4(work) : { l4: L4.None, fragment: false };
     const transportWasValid = validIp && l4.l4 === L4.Ok && !l4.fragment;
     const ttlBefore = work[8]!;
+    const quote = validIp && l4.l4 === L4.Ok && !l4.fragment && work[9] === PROTO_ICMP ? quotedPacket(work) : null;
     this.before.set(work.subarray(0, len + CANARY));
     for (let i = len; i < len + CANARY; i++) work[i] = 0xa5 ^ (i & 0xff);
     const v = (invariant: string, message: string): { violation: Violation; result: PacketResult | null } => ({ violation: { invariant, message }, result: null });
@@ -209,6 +214,14 @@ export class EngineChecker {
         if (stats) stats.transportChecked++;
       }
     }
+    if (r.accepted) {
+      if (stats) {
+        const state = STATE_NAMES[lastContext(engine).ctState] ?? String(lastContext(engine).ctState);
+        stats.byState[state] = (stats.byState[state] ?? 0) + 1;
+      }
+      const nat = checkNat(engine, work, quote);
+      if (nat) return v(nat.invariant, nat.message);
+    }
     for (const reply of r.replies) {
       if (stats) stats.replies++;
       if (!ipHeaderValid(reply, reply.length) || rd16(reply, 2) !== reply.length) return v("reply", `malformed reply ${hex(reply)}`);
@@ -239,6 +252,90 @@ export class EngineChecker {
     }
     this.dropsSeen = total;
   }
+}
+
+const STATE_NAMES: Record<number, string> = {
+  [CtState.INVALID]: "INVALID",
+  [CtState.ESTABLISHED]: "ESTABLISHED",
+  [CtState.RELATED]: "RELATED",
+  [CtState.NEW]: "NEW",
+  [CtState.UNTRACKED]: "UNTRACKED",
+};
+
+/** Where an ICMP error's quoted IP header is, and what held on input. */
+interface Quote {
+  /** The outer destination was the quoted source (the error goes back to the quoted packet's sender). */
+  readonly toSender: boolean;
+  /** The quoted IP header was complete with a valid checksum. */
+  readonly checksumOk: boolean;
+}
+
+function quotedPacket(b: Uint8Array): Quote | null {
+  const hlen = (b[0]! & 0x0f) * 4;
+  const type = b[hlen]!;
+  if (type !== 3 && type !== 4 && type !== 5 && type !== 11 && type !== 12) return null;
+  const q = hlen + 8;
+  const end = rd16(b, 2);
+  if (end - q < 20) return null;
+  const qhlen = (b[q]! & 0x0f) * 4;
+  return {
+    toSender: rd32(b, 16) === rd32(b, q + 12),
+    checksumOk: b[q]! >>> 4 === 4 && qhlen >= 20 && q + qhlen <= end && onesSum(b, q, qhlen) === 0xffff,
+  };
+}
+
+/** The conntrack view of the engine's last packet (the context is private: tests read it anyway). */
+export function lastContext(engine: Netfilter): PacketContext {
+  return (engine as unknown as { ctx: PacketContext }).ctx;
+}
+
+/**
+ * After NAT a tracked packet looks exactly like the inverse of its connection's other tuple (what
+ * nf_nat_packet guarantees: replies and later packets are recognised); a RELATED ICMP error still
+ * goes back to the sender of the packet it quotes, whose header stays valid.
+ */
+function checkNat(engine: Netfilter, b: Uint8Array, quote: Quote | null): Violation | null {
+  const ctx = lastContext(engine);
+  if (ctx.ctId < 0) return null;
+  const table = engine.conntrack.table;
+  if (!table.isLive(ctx.ctId)) return { invariant: "ct-dead", message: `accepted packet points to connection ${ctx.ctId}, which is not in the table` };
+  const hlen = (b[0]! & 0x0f) * 4;
+  if (ctx.ctState === CtState.RELATED) {
+    if (!quote) return null;
+    const q = hlen + 8;
+    if (quote.toSender && rd32(b, 16) !== rd32(b, q + 12)) {
+      return { invariant: "nat-icmp-error", message: `RELATED ICMP error to ${fmt(rd32(b, 16))} quotes a packet from ${fmt(rd32(b, q + 12))}` };
+    }
+    const qhlen = (b[q]! & 0x0f) * 4;
+    if (quote.checksumOk && onesSum(b, q, qhlen) !== 0xffff) return { invariant: "nat-icmp-error", message: "the quoted IP header's checksum broke in translation" };
+    return null;
+  }
+  if ((rd16(b, 6) & 0x1fff) !== 0) return null;
+  const other = ctx.ctId * 2 + (ctx.ctDirection ^ 1);
+  const want = { src: table.tupleDst[other]!, dst: table.tupleSrc[other]!, ports: table.tuplePorts[other]! };
+  const got = { src: rd32(b, 12), dst: rd32(b, 16) };
+  let bad = got.src !== want.src || got.dst !== want.dst;
+  let detail = `${fmt(got.src)} -> ${fmt(got.dst)}`;
+  const proto = b[9]!;
+  if (proto === PROTO_TCP || proto === PROTO_UDP) {
+    const sport = rd16(b, hlen);
+    const dport = rd16(b, hlen + 2);
+    bad ||= sport !== (want.ports & 0xffff) || dport !== want.ports >>> 16;
+    detail = `${fmt(got.src)}:${sport} -> ${fmt(got.dst)}:${dport}`;
+  } else if (proto === PROTO_ICMP) {
+    const id = rd16(b, hlen + 4);
+    bad ||= id !== want.ports >>> 16;
+    detail += ` id ${id}`;
+  }
+  if (!bad) return null;
+  return {
+    invariant: "nat-tuple",
+    message: `packet leaves as ${detail}; its connection (${ctx.ctDirection === 0 ? "original" : "reply"} direction) expects ${fmt(want.src)} -> ${fmt(want.dst)} ports ${want.ports >>> 16}/${want.ports & 0xffff} reversed`,
+  };
+}
+
+function fmt(a: number): string {
+  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 }
 
 /** The whole conntrack table: counts agree, no tuple twice, every tuple found through the hash. */
@@ -502,7 +599,7 @@ export class PacketSource {
 // ---- running -------------------------------------------------------------------------------------
 
 export function newEngineStats(): EngineFuzzStats {
-  return { packets: 0, accepted: 0, dropped: 0, byReason: {}, byKind: {}, byPath: {}, transportChecked: 0, replies: 0, ruleSets: 0, audits: 0, confirmedMax: 0, ms: 0 };
+  return { packets: 0, accepted: 0, dropped: 0, byReason: {}, byKind: {}, byPath: {}, byState: {}, transportChecked: 0, replies: 0, ruleSets: 0, audits: 0, confirmedMax: 0, ms: 0 };
 }
 
 let dockerText: string | null = null;
@@ -555,7 +652,7 @@ export function runEngineFuzz(opts: EngineFuzzOptions): { stats: EngineFuzzStats
     if (violation) {
       if (log.wants(violation.invariant)) log.add(engineFailure(opts.seed, i, checker.input(len), p.entry, now, exact, maxEntries, violation));
       else log.count(violation.invariant);
-    } else if (result && result.accepted && rng.chance(0.5)) {
+    } else if (result && result.accepted && lastContext(engine).ctId >= 0 && rng.chance(0.7)) {
       source.remember(p.fields, p.entry, work, result);
     }
     if ((i + 1) % auditEvery === 0) {

@@ -30,6 +30,8 @@ export interface FuzzCorpus {
   readonly commands: readonly CorpusCommand[];
   /** Every word the corpus uses (option values, chain names, ...), deduplicated. */
   readonly corpusWords: readonly string[];
+  /** Per long option, the argument word lists it took in the corpus. */
+  readonly valuesOf: ReadonlyMap<string, readonly (readonly string[])[]>;
 }
 
 let cached: FuzzCorpus | null = null;
@@ -46,7 +48,9 @@ export function dockerRulesPath(): string {
 export function loadFuzzCorpus(): FuzzCorpus {
   if (cached) return cached;
   const restoreTexts: RestoreText[] = [];
-  const add = (path: string): void => restoreTexts.push({ name: basename(path), text: readFileSync(path, "utf8") });
+  const add = (path: string): void => {
+    restoreTexts.push({ name: basename(path), text: readFileSync(path, "utf8") });
+  };
   add(dockerRulesPath());
   for (const f of corpusFiles("docker/iptabler", ".rules")) add(f);
   for (const f of corpusFiles("real-world")) add(f);
@@ -116,8 +120,27 @@ export function loadFuzzCorpus(): FuzzCorpus {
   for (const argv of tCommands) commands.push({ source: -1, argv });
 
   const words = new Set<string>();
-  for (const c of commands) for (const w of c.argv) words.add(w);
-  cached = { restoreTexts: usable, ruleSets, commands, corpusWords: [...words].sort() };
+  const valuesOf = new Map<string, Set<string>>();
+  for (const c of commands) {
+    c.argv.forEach((w, i) => {
+      words.add(w);
+      if (!w.startsWith("--")) return;
+      // The words an option took in the corpus (one, or two for --tcp-flags MASK COMP).
+      const taken: string[] = [];
+      for (let j = i + 1; j < c.argv.length && taken.length < 2 && !c.argv[j]!.startsWith("-") && c.argv[j] !== "!"; j++) taken.push(c.argv[j]!);
+      if (taken.length === 0) return;
+      const set = valuesOf.get(w) ?? new Set();
+      set.add(JSON.stringify(taken));
+      valuesOf.set(w, set);
+    });
+  }
+  cached = {
+    restoreTexts: usable,
+    ruleSets,
+    commands,
+    corpusWords: [...words].sort(),
+    valuesOf: new Map([...valuesOf].map(([k, v]) => [k, [...v].map((x) => JSON.parse(x) as string[])])),
+  };
   return cached;
 }
 

@@ -127,7 +127,11 @@ export class FailureLog {
   readonly failures: FuzzFailure[] = [];
   readonly counts = new Map<string, number>();
 
-  constructor(private readonly perInvariant = 3) {}
+  constructor(
+    private readonly perInvariant = 3,
+    /** Told of every failure recorded (the long run prints them as they come). */
+    private readonly onAdd?: (failure: FuzzFailure) => void,
+  ) {}
 
   /** Records the failure; returns true when it is among the first few of its kind (worth shrinking). */
   wants(invariant: string): boolean {
@@ -142,8 +146,16 @@ export class FailureLog {
   add(failure: FuzzFailure): void {
     const n = (this.counts.get(failure.invariant) ?? 0) + 1;
     this.counts.set(failure.invariant, n);
-    if (n <= this.perInvariant) this.failures.push(failure);
+    if (n > this.perInvariant) return;
+    // The same minimal reproduction found again (from another case) is not a new failure.
+    const key = `${failure.invariant}\n${failure.reproduction.replace(/^replay:.*$/m, "")}`;
+    if (this.keys.has(key)) return;
+    this.keys.add(key);
+    this.failures.push(failure);
+    this.onAdd?.(failure);
   }
+
+  private readonly keys = new Set<string>();
 
   get total(): number {
     let n = 0;
