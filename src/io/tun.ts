@@ -258,7 +258,7 @@ const DEFAULT_SLOT = 65536;
 const MAX_BATCHES_PER_POLL = 16;
 
 const ERRNO_NAMES: Record<number, string> = {
-  1: "EPERM", 5: "EIO", 11: "EAGAIN", 12: "ENOMEM", 14: "EFAULT", 22: "EINVAL", 77: "EBADFD", 90: "EMSGSIZE",
+  1: "EPERM", 5: "EIO", 9: "EBADF", 11: "EAGAIN", 12: "ENOMEM", 14: "EFAULT", 22: "EINVAL", 77: "EBADFD", 90: "EMSGSIZE",
   100: "ENETDOWN", 105: "ENOBUFS",
 };
 
@@ -459,11 +459,14 @@ export class TunDevice {
   private readonly onReadable = (status: number): void => {
     this.stats.polls++;
     if (status < 0) {
-      this.fail(Object.assign(new Error(`TUN device ${this.name}: polling failed (status ${status}); the device went away?`), {
-        errno: status,
-        code: status === -9 ? "EBADF" : `errno ${-status}`,
-        device: this.name,
-      }));
+      const code = ERRNO_NAMES[-status] ?? `errno ${-status}`;
+      this.fail(
+        Object.assign(new Error(`TUN device ${this.name} went away (deleted, or its namespace removed): polling reported ${code}`), {
+          errno: status,
+          code,
+          device: this.name,
+        }),
+      );
       return;
     }
     const b = this.batch;

@@ -7,6 +7,7 @@
 // Under CI=true a machine that cannot run these fails the file; elsewhere it is skipped, loudly.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildUdp } from "../../src/core/packet/builder.ts";
 import {
@@ -326,6 +327,19 @@ describe.skipIf(problem !== null)("TUN device binding", () => {
     });
   });
 
+  it("writing while the device is down: EIO, counted as a write error, nothing thrown", async () => {
+    await withNs(async (ns) => {
+      const tun = TunDevice.open("upt0", { netns: ns.name });
+      try {
+        const p = buildUdp({ src: "10.99.0.2", dst: "10.99.0.1", sport: 1, dport: 2, payload: "x" });
+        expect(tun.writePackets([p, p])).toBe(0);
+        expect(tun.stats).toMatchObject({ writeErrors: 2, packetsWritten: 0, writeBlocked: 0, lastWriteError: "EIO" });
+      } finally {
+        tun.close();
+      }
+    });
+  });
+
   it("rewrites a batch in place and writes it back (the datapath's shape)", async () => {
     await withNs(async (ns) => {
       const tun = TunDevice.open("upt0", { netns: ns.name });
@@ -445,6 +459,22 @@ describe.skipIf(problem !== null)("TUN device binding", () => {
 });
 
 describe.skipIf(problem !== null)("TUN errors", () => {
+  it("a device deleted under it: onError gets EBADF, polling stops, the handle closes cleanly", async () => {
+    await withNs(async (ns) => {
+      const tun = TunDevice.open("upt0", { netns: ns.name });
+      try {
+        const failed = new Promise<TunError>((resolve) => tun.onPackets(() => undefined, resolve));
+        expect(ns.exec(["ip", "link", "del", "upt0"]).exitCode).toBe(0);
+        const error = await failed;
+        expect(error.code).toBe("EBADF");
+        expect(error.message).toMatch(/TUN device upt0 went away/);
+      } finally {
+        tun.close();
+      }
+      expect(tun.closed).toBe(true);
+    });
+  });
+
   const expectTunError = (fn: () => unknown, code: string, message: RegExp): TunError => {
     let caught: unknown;
     try {
@@ -530,8 +560,8 @@ describe.skipIf(problem !== null)("TUN errors", () => {
 });
 
 describe.skipIf(problem !== null)("upt-reflector", () => {
-  function startReflector(ns: Netns, args: string[]): { child: ChildProcess; done: Promise<ChildResult> } {
-    const child = spawn("ip", ["netns", "exec", ns.name, REFLECTOR_PATH, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  function startReflector(ns: Netns, args: string[], command = [REFLECTOR_PATH]): { child: ChildProcess; done: Promise<ChildResult> } {
+    const child = spawn("ip", ["netns", "exec", ns.name, ...command, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr?.setEncoding("utf8").on("data", (s: string) => (stderr += s));
     const done = new Promise<ChildResult>((resolve, reject) => {
@@ -541,10 +571,17 @@ describe.skipIf(problem !== null)("upt-reflector", () => {
     return { child, done };
   }
 
-  for (const mode of [[], ["--vnet-hdr"]]) {
-    it(`reflects packets back into the TUN (--swap${mode.length ? " " + mode.join(" ") : ""}): a UDP socket gets its datagrams echoed`, async () => {
+  const TS_REFLECTOR = fileURLToPath(new URL("../../native-bindings/bench/tun-reflect.ts", import.meta.url));
+  const variants: Array<[string, string[], string[]]> = [
+    ["upt-reflector", [REFLECTOR_PATH], []],
+    ["upt-reflector", [REFLECTOR_PATH], ["--vnet-hdr"]],
+    ["tun-reflect.ts", [process.execPath, "--import", "tsx", TS_REFLECTOR], []],
+    ["tun-reflect.ts", [process.execPath, "--import", "tsx", TS_REFLECTOR], ["--vnet-hdr"]],
+  ];
+  for (const [program, command, mode] of variants) {
+    it(`${program} --swap${mode.length ? " " + mode.join(" ") : ""} reflects packets back into the TUN: a UDP socket gets its datagrams echoed`, async () => {
       await withNs(async (ns) => {
-        const { child, done } = startReflector(ns, ["--swap", ...mode, "uptr0"]);
+        const { child, done } = startReflector(ns, ["--swap", ...mode, "uptr0"], command);
         try {
           expect(await waitReady(child)).toBe(`ready uptr0${mode.length ? " vnet-hdr" : ""} swap`);
           bringUp(ns, "uptr0", "10.98.0.1/24");
@@ -556,7 +593,7 @@ describe.skipIf(problem !== null)("upt-reflector", () => {
         }
         const exit = await done;
         expect(exit.code).toBe(0);
-        expect(exit.stderr).toMatch(/uptr0: reflected \d+ packets, \d+ bytes, 0 write errors, .*stopped by SIGTERM/);
+        expect(exit.stderr).toMatch(new RegExp(`${program === "upt-reflector" ? "upt-reflector" : "tun-reflect"}: uptr0: reflected \\d+ packets, \\d+ bytes, 0 write errors, .*stopped by SIGTERM`));
         const reflected = Number(/reflected (\d+) packets/.exec(exit.stderr)![1]);
         expect(reflected).toBeGreaterThanOrEqual(3);
       });
