@@ -41,13 +41,13 @@ function parseArgs(argv: readonly string[]): { minutes: number; seed: number; on
   return { minutes, seed, only, rotate };
 }
 
-function throttle(everyMs: number, fn: (...args: never[]) => void): (...args: never[]) => void {
+function throttle<T>(everyMs: number, fn: (value: T) => void): (value: T) => void {
   let last = Date.now();
-  return (...args) => {
+  return (value) => {
     const now = Date.now();
     if (now - last < everyMs) return;
     last = now;
-    fn(...args);
+    fn(value);
   };
 }
 
@@ -73,7 +73,7 @@ function main(): void {
         seed,
         deadline,
         log,
-        onProgress: throttle(5000, (s: typeof stats) =>
+        onProgress: throttle(5000, (s) =>
           console.log(`command: ${s.cases} cases, ${rate(s.cases, s.ms)}, ${s.changes} changes, ${s.rulesRechecked} new rules re-parsed; ${log.summary()}`),
         ),
       });
@@ -83,7 +83,7 @@ function main(): void {
         seed,
         deadline,
         log,
-        onProgress: throttle(5000, (s: typeof stats) =>
+        onProgress: throttle(5000, (s) =>
           console.log(`restore: ${s.cases} files, ${rate(s.cases, s.ms)}, ${s.accepted} accepted, ${s.refused} refused; ${log.summary()}`),
         ),
       });
@@ -94,7 +94,7 @@ function main(): void {
         deadline,
         log,
         rotateRuleSets: rotate,
-        onProgress: throttle(5000, (s: typeof stats) =>
+        onProgress: throttle(5000, (s) =>
           console.log(`engine: ${s.packets} packets, ${rate(s.packets, s.ms)}, ${s.accepted} accepted, drops ${JSON.stringify(s.byReason)}; ${log.summary()}`),
         ),
       });

@@ -1,5 +1,5 @@
 // `uptables`: iptables' command line, plus the subcommands iptables does not have
-// (simulate, bench; later daemon, conntrack, trace, lab).
+// (simulate, bench, daemon; later conntrack, trace, lab).
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { uptablesMain } from "./main.ts";
@@ -9,6 +9,7 @@ import { CompileError } from "../core/engine/compile.ts";
 import { HostDescriptionError } from "../core/host/host-view.ts";
 import { RulesetFileError } from "./ruleset-file.ts";
 import { benchMain } from "./bench.ts";
+import { daemonMain } from "./daemon.ts";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const DEFAULT_HOST = join(REPO, "lab/hosts/docker-host.json");
@@ -39,6 +40,8 @@ export async function main(argv: string[]): Promise<number> {
       return simulateMain(argv.slice(1));
     case "bench":
       return benchMain(argv.slice(1));
+    case "daemon":
+      return daemonMain(argv.slice(1));
     default:
       return uptablesMain(argv);
   }

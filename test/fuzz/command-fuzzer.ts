@@ -1,10 +1,13 @@
 // Fuzzes iptables' command line (runIptables) with random and mutated argv against a rule set that
-// evolves over an episode, checking after every command:
+// evolves over an episode (100 commands from a corpus rule set, or none), checking after each:
 //   - runIptables never throws; exit codes are 0-4; a failure always says something on stderr;
 //   - a refused command (or one that says it changed nothing) leaves the rule set as it was;
-//   - an accepted -A's rule, as saved, parses again and -C finds it;
-//   - -L, -S and save of the resulting rule set never throw (and exit 0), and the rule-set file
-//     form (what the CLI stores) restores to the very same rule set.
+//   - the rules an accepted -A/-I/-R put in, as saved, parse again to the same text, -C finds them,
+//     and (-A/-I) -D by that text takes the table back to where it was;
+//   - after every change, -L (several ways), -S and save of the changed table never throw (and
+//     exit 0); at the end of every episode (and after 2% of the changes): the rule-set file form (what the CLI stores after each
+//     command) restores to the same text and the same meaning, iptables-save's text restores to
+//     the same text, and `-S -v` replayed as commands lists the same.
 import { parseCommand, type Command } from "../../src/core/iptables/command.ts";
 import { splitRestoreLine } from "../../src/core/iptables/argv.ts";
 import { restore } from "../../src/core/iptables/restore.ts";
@@ -14,7 +17,7 @@ import { formatSave } from "../../src/core/iptables/save.ts";
 import { RuleSet, type Rule } from "../../src/core/rules/model.ts";
 import { BUILTIN_CHAINS, TABLE_NAMES, type TableName } from "../../src/core/rules/tables.ts";
 import { loadFuzzCorpus, vocabulary, type CorpusCommand } from "./fuzz-corpus.ts";
-import { deriveSeed, describeError, FailureLog, Rng, type FuzzFailure } from "./rng.ts";
+import { deriveSeed, describeError, FailureLog, replayCommand, Rng, type FuzzFailure } from "./rng.ts";
 import { INTERFACES, mutateTokens, randomString, randomToken, randomValue } from "./tokens.ts";
 
 export interface Violation {
@@ -102,8 +105,7 @@ export interface CommandCheck {
 /**
  * Runs one command on `rules` (which it changes as iptables would) and checks every invariant.
  * `before` is snapshot(rules), passed in so a run computes one snapshot per command. `deep` adds
- * the listing and rule-set-file round-trip checks after every change (an episode does the round
- * trip once at its end instead).
+ * the rule-set-file round-trip checks after a change (an episode does them once at its end).
  */
 export function checkCommand(
   rules: RuleSet,
@@ -148,8 +150,10 @@ export function checkCommand(
   }
   if (after !== before) {
     if (stats) stats.changes++;
+    const listed = checkListings(rules, parsed.table);
+    if (listed) return { violation: listed, after };
     if (deep) {
-      const v = checkListings(rules, parsed.table) ?? checkRoundTrip(rules, after);
+      const v = checkRoundTrip(rules, after);
       if (v) return { violation: v, after };
       if (stats) stats.roundTrips++;
     }
@@ -467,8 +471,18 @@ function commandsOf(source: number): readonly CorpusCommand[] {
   return bySource.get(source) ?? [];
 }
 
-/** The next command of an episode. */
+/**
+ * The next command of an episode. A real command line cannot hold a NUL (execve's words are C
+ * strings): a word is cut at its first NUL, as the kernel would hand it over.
+ */
 export function generateArgv(rng: Rng, rules: RuleSet, source: number): string[] {
+  return rawArgv(rng, rules, source).map((w) => {
+    const nul = w.indexOf("\0");
+    return nul < 0 ? w : w.slice(0, nul);
+  });
+}
+
+function rawArgv(rng: Rng, rules: RuleSet, source: number): string[] {
   const corpus = loadFuzzCorpus();
   const mode = rng.weighted([[30, "mutated"], [10, "clean"], [40, "shaped"], [20, "random"]] as const);
   if (mode === "shaped") {
@@ -526,13 +540,14 @@ export function runCommandFuzz(opts: CommandFuzzOptions): { stats: CommandFuzzSt
       if (violation) {
         if (log.wants(violation.invariant)) log.add(commandFailure(opts.seed, episode, step, state, argv, violation));
         else log.count(violation.invariant);
-        // Carry on from a clean copy of the state before the failing command.
+        // Carry on from a clean copy of the state before the failing command (which may itself not
+        // read back exactly when the file round trip is what broke: take what it reads back as).
         try {
           rules = restoreSnapshot(state);
         } catch {
           rules = new RuleSet();
-          state = snapshot(rules);
         }
+        state = snapshot(rules);
         continue;
       }
       state = after;
@@ -577,7 +592,12 @@ function episodeFailure(seed: number, episode: number, steps: number, source: nu
     const deep = rng.chance(deepRate);
     const { violation: v, after } = checkCommand(rules, argv, state, undefined, deep);
     if (v) {
-      rules = restoreSnapshot(state);
+      try {
+        rules = restoreSnapshot(state);
+      } catch {
+        rules = new RuleSet();
+      }
+      state = snapshot(rules);
       continue;
     }
     const extra = checkListings(rules, null) ?? checkRoundTrip(rules, after);
@@ -601,7 +621,7 @@ function commandFailure(seed: number, episode: number, step: number, state: stri
     shrunk.state === "" ? "state: (empty rule set)" : `state:\n${shrunk.state.trimEnd()}`,
     `argv: ${JSON.stringify(shrunk.argv)}`,
     `violation: ${shrunk.message}`,
-    `replay: seed ${seed}, episode ${episode}, step ${step}`,
+    `replay: ${replayCommand("command", seed)} (episode ${episode}, step ${step})`,
   ];
   return {
     fuzzer: "command",
@@ -629,7 +649,7 @@ export function shrinkCommand(
   state: string,
   argv: readonly string[],
   invariant: string,
-  budget = 2000,
+  budget = 1000,
 ): { state: string; argv: string[]; message: string; reproduced: boolean } {
   let tries = 0;
   const test = (s: string, a: readonly string[]): Violation | null => (tries++ < budget ? reproduce(s, a, invariant) : null);
@@ -678,6 +698,18 @@ export function shrinkCommand(
           lines = candidate;
           message = v.message;
         }
+      }
+    }
+    // Whole tables.
+    for (let i = lines.length - 1; i >= 0; i--) {
+      if (!lines[i]!.startsWith("*")) continue;
+      const end = lines.indexOf("COMMIT", i);
+      if (end < 0) continue;
+      const candidate = [...lines.slice(0, i), ...lines.slice(end + 1)];
+      const v = test(candidate.join("\n"), curArgv);
+      if (v) {
+        lines = candidate;
+        message = v.message;
       }
     }
     curState = lines.join("\n");

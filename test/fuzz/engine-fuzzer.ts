@@ -41,7 +41,7 @@ import {
   wr32,
   type PacketFields,
 } from "./packet-gen.ts";
-import { deriveSeed, describeError, FailureLog, Rng, type FuzzFailure } from "./rng.ts";
+import { deriveSeed, describeError, FailureLog, replayCommand, Rng, type FuzzFailure } from "./rng.ts";
 
 /** The Docker host of test/core/engine/docker.test.ts. */
 export const FUZZ_HOST: HostDescription = {
@@ -61,6 +61,8 @@ export interface EngineFuzzStats {
   byPath: Record<string, number>;
   /** Accepted packets by conntrack state. */
   byState: Record<string, number>;
+  /** Accepted packets whose destination / source address NAT rewrote. */
+  rewritten: { destination: number; source: number };
   /** Accepted packets whose transport checksum was valid on input and checked on output. */
   transportChecked: number;
   replies: number;
@@ -78,14 +80,18 @@ export interface EngineFuzzOptions {
   readonly deadline?: number;
   readonly log?: FailureLog;
   readonly onProgress?: (stats: EngineFuzzStats) => void;
-  /** nf_conntrack_max of the engine (default 256: small enough to fill up and early-drop). */
+  /** nf_conntrack_max of the engine (default: 256, 16, 65536, 64 in turn, one per segment). */
   readonly maxEntries?: number;
+  /** Packets per engine: each segment starts a fresh engine (default 250000). */
+  readonly segment?: number;
   /** Audit the whole conntrack table every this many packets (default 8192). */
   readonly auditEvery?: number;
   /** Also swap in the corpus rule sets now and then (default false: Docker 27's only). */
   readonly rotateRuleSets?: boolean;
   /** With rotateRuleSets: swap rule sets about every this many packets (default 50000). */
   readonly rotateEvery?: number;
+  /** With rotateRuleSets: only from this packet on (default 0). */
+  readonly rotateFromPacket?: number;
 }
 
 export interface Violation {
@@ -186,12 +192,15 @@ export class EngineChecker {
     // The engine's reading of the headers agrees with an independent one.
     if (!validIp && r.dropReason !== "ip-header") return v("ip-validation", `malformed IP header not dropped as ip-header (${r.dropReason ?? "accepted"})`);
     if (validIp && r.dropReason === "ip-header") return v("ip-validation", "valid IP header dropped as ip-header");
-    if (validIp && l4.l4 === L4.Bad && r.dropReason !== "transport-header") return v("l4-validation", `malformed transport header not dropped as transport-header (${r.dropReason ?? "accepted"})`);
+    // A malformed transport header is no drop by itself (the kernel marks it INVALID and goes on);
+    // only a port match that has to read it drops it, as "transport-header".
     if (validIp && l4.l4 !== L4.Bad && r.dropReason === "transport-header") return v("l4-validation", "valid transport header dropped as transport-header");
 
     // What was written where.
     const claimed = r.accepted ? Math.max(len, r.length) : len;
-    if (r.dropReason === "ip-header" || r.dropReason === "transport-header") {
+    // (A packet hot-dropped for its transport header may already have had its TTL decremented, as
+    // in the kernel, so only packets refused for their IP header are checked untouched.)
+    if (r.dropReason === "ip-header") {
       for (let i = 0; i < len; i++) if (work[i] !== this.before[i]) return v("touched-bad-packet", `byte ${i} of a packet dropped for ${r.dropReason} changed`);
     }
     for (let i = claimed; i < len + CANARY; i++) {
@@ -208,7 +217,7 @@ export class EngineChecker {
       if ((r.path === "input" && r.outInterface !== null) || (r.path === "forward" && !r.outInterface)) {
         return v("path", `path ${r.path} with outInterface ${r.outInterface}`);
       }
-      if (r.path === "forward" && engine.host && work[8] !== ttlBefore - 1) return v("ttl", `forwarded with TTL ${work[8]}, arrived with ${ttlBefore}`);
+      if (r.path === "forward" && work[8] !== ttlBefore - 1) return v("ttl", `forwarded with TTL ${work[8]}, arrived with ${ttlBefore}`);
       if (transportWasValid) {
         if (!l4ChecksumOk(work)) return v("l4-checksum-out", `transport checksum valid on input, invalid on output (protocol ${work[9]})`);
         if (stats) stats.transportChecked++;
@@ -216,6 +225,8 @@ export class EngineChecker {
     }
     if (r.accepted) {
       if (stats) {
+        if (rd32(work, 16) !== rd32(this.before, 16)) stats.rewritten.destination++;
+        if (rd32(work, 12) !== rd32(this.before, 12)) stats.rewritten.source++;
         const state = STATE_NAMES[lastContext(engine).ctState] ?? String(lastContext(engine).ctState);
         stats.byState[state] = (stats.byState[state] ?? 0) + 1;
       }
@@ -449,7 +460,19 @@ export class PacketSource {
       return { len, entry, kind, fields };
     }
 
-    if (kind === "fresh") {
+    if (kind === "fresh" && rng.chance(0.15)) {
+      // Docker's published port: from the LAN (DNAT), from a container (hairpin: DNAT and
+      // MASQUERADE), from the host itself (OUTPUT DNAT).
+      fields = this.freshFields();
+      fields.proto = rng.chance(0.9) ? PROTO_TCP : PROTO_UDP;
+      fields.flags = rng.chance(0.8) ? 0x02 : rng.pick(TCP_FLAG_CHOICES);
+      fields.dst = rng.chance(0.8) ? HOST_ADDRS[0]! : rng.pick(HOST_ADDRS);
+      fields.dport = rng.chance(0.9) ? 8080 : 80;
+      const from = rng.int(3);
+      fields.src = from === 0 ? rng.pick(LAN) : from === 1 ? rng.pick(CONTAINERS) : HOST_ADDRS[0]!;
+      entry = from === 0 ? "eth0" : from === 1 ? "docker0" : null;
+      len = writePacket(work, fields, ipOptions, fields.proto === PROTO_TCP ? l4Options : 0, payload, r);
+    } else if (kind === "fresh") {
       fields = this.freshFields();
       entry = rng.chance(0.2) || HOST_ADDRS.includes(fields.src) ? (rng.chance(0.8) ? null : rng.pick(IFACES)) : rng.pick(IFACES);
       len = writePacket(work, fields, ipOptions, fields.proto === PROTO_TCP ? l4Options : 0, payload, r);
@@ -599,7 +622,7 @@ export class PacketSource {
 // ---- running -------------------------------------------------------------------------------------
 
 export function newEngineStats(): EngineFuzzStats {
-  return { packets: 0, accepted: 0, dropped: 0, byReason: {}, byKind: {}, byPath: {}, byState: {}, transportChecked: 0, replies: 0, ruleSets: 0, audits: 0, confirmedMax: 0, ms: 0 };
+  return { packets: 0, accepted: 0, dropped: 0, byReason: {}, byKind: {}, byPath: {}, byState: {}, rewritten: { destination: 0, source: 0 }, transportChecked: 0, replies: 0, ruleSets: 0, audits: 0, confirmedMax: 0, ms: 0 };
 }
 
 let dockerText: string | null = null;
@@ -617,12 +640,13 @@ export function newEngine(rulesText: string, maxEntries: number): Netfilter {
 export function runEngineFuzz(opts: EngineFuzzOptions): { stats: EngineFuzzStats; log: FailureLog } {
   const log = opts.log ?? new FailureLog();
   const stats = newEngineStats();
-  const maxEntries = opts.maxEntries ?? 256;
+  const segment = opts.segment ?? 250_000;
   const auditEvery = opts.auditEvery ?? 8192;
   const started = Date.now();
   const rng = new Rng(deriveSeed(opts.seed, 0x5eed));
-  const engine = newEngine(dockerRules(), maxEntries);
-  const checker = new EngineChecker(engine);
+  let maxEntries = 0;
+  let engine!: Netfilter;
+  let checker!: EngineChecker;
   const source = new PacketSource(rng);
   const work = new Uint8Array(WORK_SIZE + CANARY);
   const corpus = opts.rotateRuleSets ? loadFuzzCorpus() : null;
@@ -630,10 +654,18 @@ export function runEngineFuzz(opts: EngineFuzzOptions): { stats: EngineFuzzStats
   for (let i = 0; ; i++) {
     if (opts.packets !== undefined && i >= opts.packets) break;
     if (opts.deadline !== undefined && (i & 4095) === 0 && Date.now() >= opts.deadline) break;
+    if (i % segment === 0) {
+      // A fresh engine every segment, with a conntrack table of another size: 256 (often full,
+      // early drop), 16 (full of assured connections: "table full" drops), 65536 (never full).
+      if (i > 0) auditAndLog(engine, stats, log, opts.seed, `end of segment before packet ${i}`);
+      maxEntries = opts.maxEntries ?? MAX_ENTRIES[(i / segment) % MAX_ENTRIES.length]!;
+      engine = newEngine(dockerRules(), maxEntries);
+      checker = new EngineChecker(engine);
+    }
     // The clock: mostly milliseconds, sometimes seconds, now and then hours or days.
     now += rng.weighted([[900, rng.int(20)], [90, rng.int(3000)], [10, rng.int(600_000)], [1, rng.int(6 * 86_400_000)]] as const);
     if (rng.chance(0.002)) engine.collectGarbage(now, rng.chance(0.5) ? rng.range(1, 512) : undefined);
-    if (corpus && rng.chance(opts.rotateEvery ? 1 / opts.rotateEvery : 0.00002)) {
+    if (corpus && i >= (opts.rotateFromPacket ?? 0) && rng.chance(1 / (opts.rotateEvery ?? 50_000))) {
       const next = rng.chance(0.3) ? -1 : rng.int(corpus.ruleSets.length);
       try {
         engine.load(next < 0 ? rulesFromSave(dockerRules()) : corpus.ruleSets[next]!.clone());
@@ -655,22 +687,25 @@ export function runEngineFuzz(opts: EngineFuzzOptions): { stats: EngineFuzzStats
     } else if (result && result.accepted && lastContext(engine).ctId >= 0 && rng.chance(0.7)) {
       source.remember(p.fields, p.entry, work, result);
     }
-    if ((i + 1) % auditEvery === 0) {
-      const a = auditConntrack(engine, stats);
-      if (a) {
-        if (log.wants(a.invariant)) log.add({ fuzzer: "engine", invariant: a.invariant, message: a.message, seed: opts.seed, where: `audit after packet ${i}`, reproduction: `replay: seed ${opts.seed}, audit after packet ${i} (${a.message})` });
-        else log.count(a.invariant);
-      }
-    }
+    if ((i + 1) % auditEvery === 0) auditAndLog(engine, stats, log, opts.seed, `audit after packet ${i}`);
     if (opts.onProgress && (i & 65535) === 65535) {
       stats.ms = Date.now() - started;
       opts.onProgress(stats);
     }
   }
-  const a = auditConntrack(engine, stats);
-  if (a) log.add({ fuzzer: "engine", invariant: a.invariant, message: a.message, seed: opts.seed, where: "final audit", reproduction: `replay: seed ${opts.seed} (${a.message})` });
+  if (engine) auditAndLog(engine, stats, log, opts.seed, "final audit");
   stats.ms = Date.now() - started;
   return { stats, log };
+}
+
+/** conntrack table sizes of the successive segments. */
+const MAX_ENTRIES = [256, 16, 65536, 64];
+
+function auditAndLog(engine: Netfilter, stats: EngineFuzzStats, log: FailureLog, seed: number, where: string): void {
+  const a = auditConntrack(engine, stats);
+  if (!a) return;
+  if (log.wants(a.invariant)) log.add({ fuzzer: "engine", invariant: a.invariant, message: a.message, seed, where, reproduction: `replay: ${replayCommand("engine", seed)} (${where}: ${a.message})` });
+  else log.count(a.invariant);
 }
 
 function engineFailure(seed: number, index: number, packet: Uint8Array, entry: string | null, now: number, exact: boolean, maxEntries: number, violation: Violation): FuzzFailure {
@@ -687,7 +722,7 @@ function engineFailure(seed: number, index: number, packet: Uint8Array, entry: s
         `packet (${packet.length} bytes): ${hex(packet)}`,
         `violation: ${violation.message}`,
       ];
-  lines.push(`replay: seed ${seed}, packet ${index}`);
+  lines.push(`replay: ${replayCommand("engine", seed)} (packet ${index})`);
   return { fuzzer: "engine", invariant: violation.invariant, message: violation.message.split("\n")[0]!, seed, where: `packet ${index}`, reproduction: lines.join("\n") };
 }
 

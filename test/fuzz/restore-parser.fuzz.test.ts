@@ -1,11 +1,11 @@
-// iptables-restore under mutated corpus files (see restore-fuzzer.ts for the invariants). 20k
+// iptables-restore under mutated corpus files (see restore-fuzzer.ts for the invariants). 12k
 // files with a fixed seed; FUZZ_SEED=<n> runs another seed, FUZZ_SCALE=<x> multiplies the count.
 import { describe, expect, it } from "vitest";
 import { runRestoreFuzz } from "./restore-fuzzer.ts";
 import { formatFailure, resolveScale, resolveSeed } from "./rng.ts";
 
 const SEED = resolveSeed(0x1b7a_0002);
-const CASES = Math.round(20_000 * resolveScale());
+const CASES = Math.round(12_000 * resolveScale());
 
 describe("fuzz: iptables-restore parser", () => {
   it(`keeps its invariants over ${CASES} mutated files (seed ${SEED})`, { timeout: 300_000 }, () => {

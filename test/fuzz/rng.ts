@@ -90,6 +90,11 @@ export function resolveScale(env: NodeJS.ProcessEnv = process.env): number {
   return value;
 }
 
+/** How to run a fuzzer again on the same seed (the same cases, in the same order). */
+export function replayCommand(fuzzer: "command" | "restore" | "engine", seed: number): string {
+  return `npx tsx scripts/fuzz-long.ts --only ${fuzzer} --seed ${seed}`;
+}
+
 /** One broken invariant, with what it takes to see it again. */
 export interface FuzzFailure {
   readonly fuzzer: "command" | "restore" | "engine";

@@ -329,7 +329,7 @@ export class Netfilter {
     if (ctx.replies.length > 0) this.result.replies.push(...ctx.replies.splice(0));
     if (ctx.logs.length > 0) this.result.logs.push(...ctx.logs.splice(0));
     if (verdict === NF_DROP) {
-      this.drop(ctx.hook, "rule");
+      this.drop(ctx.hook, ctx.hotdrop ? "transport-header" : "rule");
       return false;
     }
     return verdict === NF_ACCEPT || verdict > NF_ACCEPT;
@@ -354,7 +354,7 @@ export class Netfilter {
         if (this.tracer) this.trace({ kind: "hook", hook, table: "nat" });
         const verdict = walkTable(table, ctx, this.stack, this.tracer ? this.observe : null);
         if (verdict === NF_DROP) {
-          this.drop(hook, "rule");
+          this.drop(hook, ctx.hotdrop ? "transport-header" : "rule");
           return false;
         }
       }

@@ -74,6 +74,11 @@ export class PacketContext {
   notrack = false;
   /** TRACE target: report this packet's walk. */
   traced = false;
+  /**
+   * A match had to read a transport header that is not there (xt_tcpudp's hotdrop): the walk
+   * drops the packet at once.
+   */
+  hotdrop = false;
 
   /** Set by a NAT target during the nat table's walk; the engine binds the connection with it. */
   natRequest: NatRequest | null = null;
@@ -84,7 +89,11 @@ export class PacketContext {
   /** Lines LOG and NFLOG write (the kernel's log), collected for the caller. */
   readonly logs: string[] = [];
 
-  /** Points the context at a new packet; returns null when it can be parsed, else why not. */
+  /**
+   * Points the context at a new packet; returns null when its IP header is sound (ip_rcv_core),
+   * else why not. A malformed transport header is not a drop here, as in the kernel: conntrack marks
+   * the packet INVALID and a port match that needs the header drops it (`hotdrop`).
+   */
   load(buf: Uint8Array, length: number): DropReason | null {
     this.buf = buf;
     this.length = length;
@@ -94,6 +103,7 @@ export class PacketContext {
     this.ctState = 0;
     this.notrack = false;
     this.traced = false;
+    this.hotdrop = false;
     this.natRequest = null;
     this.inInterface = null;
     this.outInterface = null;
@@ -101,7 +111,8 @@ export class PacketContext {
     if (this.logs.length !== 0) this.logs.length = 0;
     this.ip.reset(buf, 0, length);
     if (this.ip.validate() !== "ok") return "ip-header";
-    return this.parseTransport() ? null : "transport-header";
+    this.parseTransport();
+    return null;
   }
 
   /**

@@ -4,7 +4,7 @@
 // built-in chain applies its policy.
 import { RuleAction, type CompiledRule, type CompiledTable } from "./compile.ts";
 import type { PacketContext } from "./packet-context.ts";
-import { NF_ACCEPT, XT_CONTINUE, XT_RETURN } from "./verdict.ts";
+import { NF_ACCEPT, NF_DROP, XT_CONTINUE, XT_RETURN } from "./verdict.ts";
 
 /** How a walk ended, for the trace: by a rule (`rule` set) or by the chain's policy. */
 export interface WalkStep {
@@ -73,6 +73,7 @@ export function walkTable(table: CompiledTable, ctx: PacketContext, stack: WalkS
     }
     const rule = rules[i]!;
     if (rule.match !== null && !rule.match(ctx)) {
+      if (ctx.hotdrop) return NF_DROP;
       i++;
       continue;
     }

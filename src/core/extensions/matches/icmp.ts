@@ -11,12 +11,6 @@ export interface IcmpMatch {
   codeMax: number;
   inverted: boolean;
   given: boolean;
-  /**
-   * The rule's -p, recorded at the end of parsing: the kernel refuses the match unless the rule
-   * is `-p icmp`, and iptables leaves that check to the kernel (so it is an exit-4 refusal).
-   */
-  ruleProtocol: number;
-  ruleProtocolInverted: boolean;
 }
 
 const ANY_TYPE = 0xff;
@@ -111,23 +105,21 @@ export const icmpMatch = defineMatch<IcmpMatch>({
     codeMax: ALL_CODES.max,
     inverted: false,
     given: false,
-    ruleProtocol: 0,
-    ruleProtocolInverted: false,
   }),
   parse(data, _option, arg, inverted) {
     Object.assign(data, parseIcmpType(arg!));
     data.inverted = inverted;
     data.given = true;
   },
-  finalCheck(data, ctx) {
+  finalCheck(data) {
     if (!data.given) throw new ParameterProblem(`icmp: option "--icmp-type" must be specified\n`);
-    data.ruleProtocol = ctx.protocol;
-    data.ruleProtocolInverted = ctx.protocolInverted;
   },
-  // Not a hook check but the kernel's check of the rule's protocol, for want of a per-rule hook:
-  // it runs for rules a hook reaches, where nf_tables checks every rule as it is added.
-  checkHooks: (data) =>
-    data.ruleProtocol === IPPROTO_ICMP && !data.ruleProtocolInverted ? null : "the icmp match is only valid for -p icmp",
+  // xt_check_match's protocol test (the match's .proto): iptables leaves it to the kernel, so a
+  // rule without `-p icmp` is refused when added, in any chain (exit 4).
+  checkRule: (_data, ctx) =>
+    ctx.protocol === IPPROTO_ICMP && !ctx.protocolInverted
+      ? null
+      : { errno: "Invalid argument", reason: "the icmp match is only valid for -p icmp" },
   compile(data) {
     // ip_tables' icmp_match: type 255 matches every message whatever the codes say; otherwise the
     // type must be equal and the code within the inclusive range. `!` inverts that test only: a
@@ -135,7 +127,12 @@ export const icmpMatch = defineMatch<IcmpMatch>({
     const anyType = data.type === ANY_TYPE;
     const type = data.type, codeMin = data.codeMin, codeMax = data.codeMax, inverted = data.inverted;
     return (ctx) => {
-      if (ctx.isLaterFragment || !ctx.hasTransport || ctx.protocol !== IPPROTO_ICMP) return false;
+      if (ctx.isLaterFragment || ctx.protocol !== IPPROTO_ICMP) return false;
+      if (!ctx.hasTransport) {
+        // No ICMP header to examine: the kernel drops the packet (hotdrop).
+        ctx.hotdrop = true;
+        return false;
+      }
       const code = ctx.icmpCode;
       return (anyType || (ctx.icmpType === type && code >= codeMin && code <= codeMax)) !== inverted;
     };

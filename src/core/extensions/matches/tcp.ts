@@ -162,7 +162,12 @@ export const tcpMatch = defineMatch<TcpMatch>({
     const optionInverted = data.optionInverted;
     return (ctx) => {
       // Non-first fragments have no TCP header: no match (the kernel's xt_tcpudp does the same).
-      if (!ctx.hasTransport || ctx.isLaterFragment) return false;
+      if (ctx.isLaterFragment) return false;
+      if (!ctx.hasTransport) {
+        // No TCP header to examine: the kernel drops the packet (hotdrop).
+        ctx.hotdrop = true;
+        return false;
+      }
       const sport = ctx.sourcePort;
       if ((sport >= spMin && sport <= spMax) === sourceInverted) return false;
       const dport = ctx.destinationPort;

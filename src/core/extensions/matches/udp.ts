@@ -64,7 +64,12 @@ export const udpMatch = defineMatch<UdpMatch>({
       // As xt_tcpudp's udp_mt: a non-first fragment has no UDP header, so it never matches (not
       // even an inverted port). A header too short to read is dropped before any rule here
       // ("transport-header"), where the kernel hot-drops it when a udp match looks.
-      if (ctx.isLaterFragment || !ctx.hasTransport) return false;
+      if (ctx.isLaterFragment) return false;
+      if (!ctx.hasTransport) {
+        // No UDP header to examine: the kernel drops the packet (hotdrop).
+        ctx.hotdrop = true;
+        return false;
+      }
       const sport = ctx.sourcePort;
       if ((sport >= spMin && sport <= spMax) === sourceInverted) return false;
       const dport = ctx.destinationPort;
