@@ -12,20 +12,28 @@ const LOCK_RETRY_MS = 20;
 
 export class RulesetFileError extends Error {}
 
+/**
+ * The rule set a rule-set file's text holds (the exact state, counters and all); throws RestoreError
+ * when the text is not one.
+ */
+export function parseRulesetText(text: string): RuleSet {
+  const rules = new RuleSet();
+  restore(rules, text, { counters: true, ruleSetFile: true });
+  return rules;
+}
+
 /** Reads the rule set in `path`; an absent or empty file is an empty rule set. */
 export function loadRuleset(path: string): RuleSet {
-  const rules = new RuleSet();
-  if (!existsSync(path)) return rules;
+  if (!existsSync(path)) return new RuleSet();
   const text = readFileSync(path, "utf8");
   try {
-    restore(rules, text, { counters: true });
+    return parseRulesetText(text);
   } catch (error) {
     if (error instanceof RestoreError) {
       throw new RulesetFileError(`rule set file ${path} is not valid:\n${formatRestoreError("uptables-restore", error)}`);
     }
     throw error;
   }
-  return rules;
 }
 
 export function storeRuleset(path: string, rules: RuleSet): void {

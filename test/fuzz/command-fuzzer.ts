@@ -61,7 +61,7 @@ export function snapshot(rules: RuleSet): string {
 
 function restoreSnapshot(text: string): RuleSet {
   const rules = new RuleSet();
-  if (text !== "") restore(rules, text, { counters: true });
+  if (text !== "") restore(rules, text, { counters: true, ruleSetFile: true });
   return rules;
 }
 

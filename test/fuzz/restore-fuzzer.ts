@@ -228,7 +228,7 @@ function checkAccepted(rules: RuleSet, stored: string, withCounters: boolean): R
     if (again !== saved) return { invariant: "save-roundtrip", message: `save -> restore -> save differs (counters ${counters}):\n${diffLines(saved, again)}` };
   }
   const fresh = new RuleSet();
-  const out = runRestore(fresh, stored, { counters: true });
+  const out = runRestore(fresh, stored, { counters: true, ruleSetFile: true });
   if (out.exitCode !== 0) return { invariant: "file-roundtrip", message: `the stored form does not restore: ${describeOutcome(out)}\n${stored}` };
   const again = snapshot(fresh);
   if (again !== stored) return { invariant: "file-roundtrip", message: `stored form restores differently:\n${diffLines(stored, again)}` };

@@ -3,6 +3,7 @@
 import type { PacketContext } from "../engine/packet-context.ts";
 import type { Hook } from "../rules/hooks.ts";
 import type { TableName } from "../rules/tables.ts";
+import type { KernelErrno } from "../rules/validate.ts";
 
 export interface OptionSpec {
   /** Long option name without the dashes, e.g. "dport". */
@@ -28,6 +29,13 @@ export interface ParseContext {
    * argument (`--tcp-flags MASK COMP`); undefined when there is none or it is an option.
    */
   takeExtraArgument(): string | undefined;
+  /**
+   * Prints a warning on stderr as iptables does while it parses the option, and goes on: the text
+   * as is, newline included (e.g. "xt_iprange: range 10.0.0.9-10.0.0.1 is reversed and will never
+   * match\n"). It comes before any error a later option or check gives. Optional only so that
+   * tests can build a context without it.
+   */
+  warn?(text: string): void;
 }
 
 /** What `finalCheck` sees: the whole rule's basic part, after every option was parsed. */
@@ -35,8 +43,32 @@ export interface RuleContext {
   readonly table: TableName;
   readonly protocol: number;
   readonly protocolInverted: boolean;
-  /** Prints a warning on stderr the way iptables does and goes on (e.g. "xt_iprange: range ... is reversed"). */
-  readonly warn?: (text: string) => void;
+  /** As ParseContext.warn, from the final check (before the error of any check after it). */
+  warn?(text: string): void;
+}
+
+/**
+ * What the kernel knows of a rule when it takes the rule in (xt_check_match / xt_check_target's
+ * parameters under nf_tables): its table, its own chain's hook, and its -p.
+ */
+export interface RuleCheckContext {
+  readonly table: TableName;
+  /** The rule's own chain. */
+  readonly chain: string;
+  /**
+   * The hook of that chain when it is a built-in one; null in a user chain, where nf_tables passes
+   * no hook at all (hook_mask 0), so hook-dependent checks there pass whoever jumps to it.
+   */
+  readonly builtinHook: Hook | null;
+  /** The rule's -p (0 for any); with protocolInverted the kernel treats it as no protocol. */
+  readonly protocol: number;
+  readonly protocolInverted: boolean;
+}
+
+/** Why the kernel refuses a rule: the errno it answers with (as strerror words it) and, for people, why. */
+export interface RuleRefusal {
+  readonly errno: KernelErrno;
+  readonly reason: string;
 }
 
 export interface PrintOptions {
@@ -60,10 +92,24 @@ interface ExtensionBase<Data> {
   print(data: Data, opts: PrintOptions): string;
   /** The tables the kernel accepts the extension in; undefined for all. */
   readonly tables?: readonly TableName[];
-  /** The hooks the kernel accepts it from (a rule in a user chain is checked against every hook that reaches it). */
+  /**
+   * The hooks the kernel accepts it from (the xt_match/xt_target's own `.hooks`): checked when a
+   * rule is added to a built-in chain, and again through every jump that reaches a rule in a user
+   * chain (nf_tables' validation of the table; EINVAL).
+   */
   readonly hooks?: readonly Hook[];
-  /** Further checks that depend on the hooks that reach the rule; returns a reason, or null when acceptable. */
+  /**
+   * Further checks made through jumps, against every hook that reaches the rule (a reason for
+   * EINVAL, or null). The kernel makes few: most of its checks are `checkRule`'s, made once.
+   */
   checkHooks?(data: Data, hooks: ReadonlySet<Hook>): string | null;
+  /**
+   * The kernel's own checks of the match or target (its checkentry, and xt_check_*'s protocol
+   * test), made once, when a rule is added, against that rule's chain: a hook-dependent check
+   * passes in a user chain whatever jumps there later. Called after `tables` and `hooks` were
+   * checked; returns the refusal (the extension picks the errno) or null.
+   */
+  checkRule?(data: Data, ctx: RuleCheckContext): RuleRefusal | null;
 }
 
 /** The per-packet face of a match: does the packet match? Must not allocate. */

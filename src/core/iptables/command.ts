@@ -32,7 +32,9 @@ export type CommandName =
   | "policy"
   | "rename-chain"
   | "help"
-  | "version";
+  | "version"
+  /** iptables-restore skips a line that says -6 (it is meant for ip6tables-restore). */
+  | "skip";
 
 export interface Command {
   /** The command; "list"/"list-rules" also when -Z came with it (see `zeroAfterList`). */
@@ -67,9 +69,12 @@ export class VersionProblem extends Error {
 }
 
 export interface ParseCommandOptions {
-  /** iptables-restore's current table (`*nat`): a second `-t` is then refused. */
-  readonly restoreTable?: TableName;
-  /** The program name used in messages ("iptables", "uptables"). */
+  /**
+   * A rule line of iptables-restore, which puts `-t TABLE` first: a `-t` of the line's own is then
+   * refused, as are -w and -W, and -6 makes the line skipped.
+   */
+  readonly restore?: boolean;
+  /** The program name used in messages ("iptables", "uptables", "uptables-restore"). */
   readonly program?: string;
   /** Receives what iptables prints on stderr while parsing and still goes on (warnings). */
   readonly onWarning?: (text: string) => void;
@@ -254,9 +259,7 @@ class CommandParser {
   constructor(
     private readonly argv: readonly string[],
     private readonly opts: ParseCommandOptions,
-  ) {
-    if (opts.restoreTable) this.table = opts.restoreTable;
-  }
+  ) {}
 
   parse(): Command {
     for (;;) {
@@ -542,8 +545,8 @@ class CommandParser {
         return null;
       case "t":
         if (this.inverted) throw new ParameterProblem("unexpected ! flag before --table");
-        if (this.opts.restoreTable && this.tableSet) {
-          throw new ParameterProblem(`The -t option cannot be used in ${this.opts.program ?? "iptables"}-restore.\n`);
+        if (this.opts.restore && this.tableSet) {
+          throw new ParameterProblem(`The -t option cannot be used in ${this.program()}.\n`);
         }
         this.table = optarg!;
         this.tableSet = true;
@@ -552,11 +555,11 @@ class CommandParser {
         this.setOption(OPT.EXPANDED);
         return null;
       case "w":
-        if (this.opts.restoreTable) throw new ParameterProblem("You cannot use `-w' from iptables-restore");
+        if (this.opts.restore) throw new ParameterProblem(`You cannot use \`-w' from ${this.program()}`);
         this.parseWait(optarg);
         return null;
       case "W":
-        if (this.opts.restoreTable) throw new ParameterProblem("You cannot use `-W' from iptables-restore");
+        if (this.opts.restore) throw new ParameterProblem(`You cannot use \`-W' from ${this.program()}`);
         this.parseWaitInterval(optarg);
         return null;
       case "0":
@@ -572,13 +575,19 @@ class CommandParser {
       case "4":
         return null;
       case "6":
-        // This is the IPv4 iptables: iptables prints only the help hint.
+        // This is the IPv4 iptables: iptables prints only the help hint, iptables-restore skips
+        // the line (whatever came before -6 on it, errors aside).
+        if (this.opts.restore) return this.simpleCommand("skip");
         throw new TryHelp("");
     }
     throw new ParameterProblem(`unknown option "-${letter}"`);
   }
 
-  private simpleCommand(name: "help" | "version"): Command {
+  private program(): string {
+    return this.opts.program ?? "iptables";
+  }
+
+  private simpleCommand(name: "help" | "version" | "skip"): Command {
     return {
       command: name,
       zeroAfterList: false,
@@ -687,11 +696,12 @@ class CommandParser {
   }
 
   private extensionOption(loaded: LoadedExtension, spec: OptionSpec, optarg: string | null): void {
-    if (this.inverted && !spec.invertible) {
-      throw new ParameterProblem(`${loaded.ext.name}: option "--${spec.name}" cannot be inverted.\n`);
-    }
+    // xtables_option_parse's order: a repeat is refused before a `!` that may not be there.
     if (!spec.repeatable && loaded.seen.has(spec.name)) {
       throw new ParameterProblem(`${loaded.ext.name}: option "--${spec.name}" can only be used once.\n`);
+    }
+    if (this.inverted && !spec.invertible) {
+      throw new ParameterProblem(`${loaded.ext.name}: option "--${spec.name}" cannot be inverted.\n`);
     }
     loaded.seen.add(spec.name);
     const ctx: ParseContext = {
@@ -704,8 +714,13 @@ class CommandParser {
         this.optind++;
         return next;
       },
+      warn: (text) => this.warn(text),
     };
     loaded.ext.parse(loaded.data, spec.name, optarg ?? undefined, this.inverted, ctx);
+  }
+
+  private warn(text: string): void {
+    this.opts.onWarning?.(text);
   }
 
   /** The table for extensions to see while parsing (they may check it). */
@@ -725,7 +740,7 @@ class CommandParser {
       table: this.tableName(),
       protocol: this.protocol,
       protocolInverted: (this.invflags & OPT.PROTOCOL) !== 0,
-      warn: (text: string) => this.opts.onWarning?.(text),
+      warn: (text: string) => this.warn(text),
     };
     for (const use of this.matches) use.ext.finalCheck?.(use.data, ruleCtx);
     if (this.target) this.target.ext.finalCheck?.(this.target.data, ruleCtx);
@@ -913,7 +928,7 @@ function scanCInt(text: string): number | null {
 }
 
 /** uptables keeps counters as JavaScript numbers: exact up to 2^53-1. */
-function counterValue(value: bigint, what: string): number {
+export function counterValue(value: bigint, what: string): number {
   if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw new ParameterProblem(`-c ${what} counter ${value} is beyond what uptables counts (${Number.MAX_SAFE_INTEGER})`);
   }

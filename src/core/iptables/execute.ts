@@ -2,7 +2,8 @@
 // the same refusals with the same errnos and exit codes, the same `-v` output, tables and built-in
 // chains created when iptables-nft creates them (see model.ts), and the rule set left untouched
 // when a command fails (every change is made on a copy that replaces the original at the end, as
-// a netlink batch is committed whole or not at all).
+// a netlink batch is committed whole or not at all). What the kernel itself checks is in
+// validate.ts: here every rule, chain deletion or rename is handed to its KernelBatch.
 import { FailedAfterOutput, KernelRefusal, ParameterProblem, PrefixedProblem, RuleSetError } from "../rules/errors.ts";
 import {
   ensureAllBuiltinChains,
@@ -17,8 +18,8 @@ import {
   type Table,
 } from "../rules/model.ts";
 import { BUILTIN_CHAINS } from "../rules/tables.ts";
-import { checkNewRule, validateTable } from "../rules/validate.ts";
-import { MAX_CHAIN_NAME, type Command } from "./command.ts";
+import { commitBatch, type KernelBatch } from "../rules/validate.ts";
+import { checkNewChainName, type Command } from "./command.ts";
 import { jumpTarget, sameRule } from "./rule-format.ts";
 import { formatRuleForCommand, listChains } from "./list.ts";
 import { listRules } from "./list-rules.ts";
@@ -42,25 +43,30 @@ export interface Execution {
 }
 
 /**
- * Runs the command. Throws ParameterProblem, RuleSetError, KernelRefusal or PrefixedProblem (each
- * with its exit code), wrapped in FailedAfterOutput when something was printed first; `rules` is
- * then exactly as it was.
+ * Runs the command as one netlink batch. Throws ParameterProblem, RuleSetError, KernelRefusal (the
+ * first message the kernel refused) or PrefixedProblem (each with its exit code), wrapped in
+ * FailedAfterOutput when something was printed first; `rules` is then exactly as it was.
  */
 export function executeCommand(rules: RuleSet, cmd: Command): Execution {
-  const working = rules.clone();
-  const result = applyCommand(working, cmd);
-  if (result.changed) rules.replaceWith(working);
-  return result;
+  const committed = commitBatch(rules, (working, batch) => applyCommand(working, cmd, batch));
+  const refused = committed.refusals[0];
+  if (refused) {
+    const error = new KernelRefusal(refused.operation, refused.errno, refused.object, refused.reason);
+    throw committed.result.stdout !== "" ? new FailedAfterOutput(committed.result.stdout, error) : error;
+  }
+  if (committed.result.changed) rules.replaceWith(committed.rules);
+  return committed.result;
 }
 
 /**
- * Runs the command on `rules` itself, which it may leave half changed when it throws: for callers
- * that work on a copy already (executeCommand, iptables-restore's transaction).
+ * Runs the command on `rules` itself, handing what the kernel checks to `batch` (whose refusals
+ * the caller must look at); it may leave `rules` half changed when it throws. For callers that
+ * work on a copy already: executeCommand, and iptables-restore, whose batch is a whole table.
  */
-export function applyCommand(rules: RuleSet, cmd: Command): Execution {
+export function applyCommand(rules: RuleSet, cmd: Command, batch: KernelBatch): Execution {
   const output = new Output();
   try {
-    const changed = run(rules, cmd, output);
+    const changed = run(rules, cmd, output, batch);
     return { stdout: output.text, changed };
   } catch (error) {
     if (output.text !== "" && error instanceof Error) throw new FailedAfterOutput(output.text, error);
@@ -75,7 +81,7 @@ class Output {
   }
 }
 
-function run(rules: RuleSet, cmd: Command, out: Output): boolean {
+function run(rules: RuleSet, cmd: Command, out: Output, batch: KernelBatch): boolean {
   switch (cmd.command) {
     case "list":
     case "list-rules":
@@ -86,21 +92,22 @@ function run(rules: RuleSet, cmd: Command, out: Output): boolean {
     case "check":
     case "delete":
       if (cmd.command === "delete" && cmd.ruleNumber !== null) return deleteNumber(rules, cmd);
-      return ruleCommand(rules, cmd, out);
+      return ruleCommand(rules, cmd, out, batch);
     case "flush":
       return flush(rules, cmd, out);
     case "zero":
       return zero(rules, cmd, out);
     case "new-chain":
-      return newChain(rules, cmd);
+      return newChain(rules, cmd, batch);
     case "delete-chain":
-      return deleteChains(rules, cmd, out);
+      return deleteChains(rules, cmd, out, batch);
     case "policy":
       return setPolicy(rules, cmd);
     case "rename-chain":
-      return renameChain(rules, cmd);
+      return renameChain(rules, cmd, batch);
     case "help":
     case "version":
+    case "skip":
       return false;
   }
 }
@@ -147,7 +154,7 @@ function chainNameExists(table: Table | undefined, tableName: Table["name"], nam
   return (table?.chains.has(name) ?? false) || (BUILTIN_CHAINS[tableName] as readonly string[]).includes(name);
 }
 
-function ruleCommand(rules: RuleSet, cmd: Command, out: Output): boolean {
+function ruleCommand(rules: RuleSet, cmd: Command, out: Output, batch: KernelBatch): boolean {
   const chainName = cmd.chain!;
   const existing = rules.tables.get(cmd.table);
   // nft_cmd_new: a jump to a chain that does not exist is refused before anything is done.
@@ -157,6 +164,7 @@ function ruleCommand(rules: RuleSet, cmd: Command, out: Output): boolean {
       throw new ParameterProblem(`Chain '${target}' does not exist`);
     }
   }
+  const operation = KERNEL_OPERATION[cmd.command] ?? "RULE_APPEND";
   let changed = false;
   for (const rule of cmd.rules) {
     switch (cmd.command) {
@@ -164,8 +172,10 @@ function ruleCommand(rules: RuleSet, cmd: Command, out: Output): boolean {
         const table = rules.table(cmd.table);
         if (cmd.verbose) out.print(formatRuleForCommand(rule));
         const chain = chainForNewRule(table, chainName);
-        chain.rules.push(rule);
-        commitRule(table, rule, cmd);
+        if (batch.admitRule(table, chainName, rule, operation)) {
+          chain.rules.push(rule);
+          batch.ruleAdded(table, chainName, operation);
+        }
         changed = true;
         break;
       }
@@ -175,8 +185,10 @@ function ruleCommand(rules: RuleSet, cmd: Command, out: Output): boolean {
         const index = (cmd.ruleNumber ?? 1) - 1;
         if (index > chain.rules.length) throw new RuleSetError("Index of insertion too big.");
         if (cmd.verbose) out.print(formatRuleForCommand(rule));
-        chain.rules.splice(index, 0, rule);
-        commitRule(table, rule, cmd);
+        if (batch.admitRule(table, chainName, rule, operation)) {
+          chain.rules.splice(index, 0, rule);
+          batch.ruleAdded(table, chainName, operation);
+        }
         changed = true;
         break;
       }
@@ -187,8 +199,11 @@ function ruleCommand(rules: RuleSet, cmd: Command, out: Output): boolean {
         const index = cmd.ruleNumber! - 1;
         if (index >= chain.rules.length) throw new RuleSetError("Index of replacement too big.");
         if (cmd.verbose) out.print(formatRuleForCommand(rule));
-        chain.rules[index] = rule;
-        commitRule(table, rule, cmd);
+        // A refused replacement leaves the old rule in place.
+        if (batch.admitRule(table, chainName, rule, operation)) {
+          chain.rules[index] = rule;
+          batch.ruleAdded(table, chainName, operation);
+        }
         changed = true;
         break;
       }
@@ -217,16 +232,6 @@ function chainForNewRule(table: Table, name: string): Chain {
   const chain = table.chains.get(name);
   if (!chain) throw new RuleSetError(NO_SUCH_CHAIN);
   return chain;
-}
-
-/** What the kernel checks when it takes the rule in and commits the table. */
-function commitRule(table: Table, rule: Rule, cmd: Command): void {
-  const operation = KERNEL_OPERATION[cmd.command] ?? "RULE_APPEND";
-  const object = `rule in chain ${cmd.chain}`;
-  const refused = checkNewRule(table, rule);
-  if (refused) throw new KernelRefusal(operation, refused.errno, object, refused.reason);
-  const problem = validateTable(table);
-  if (problem) throw new KernelRefusal(operation, problem.errno, object, problem.reason);
 }
 
 function deleteNumber(rules: RuleSet, cmd: Command): boolean {
@@ -307,10 +312,11 @@ function zero(rules: RuleSet, cmd: Command, out: Output): boolean {
   return true;
 }
 
-function newChain(rules: RuleSet, cmd: Command): boolean {
+function newChain(rules: RuleSet, cmd: Command, batch: KernelBatch): boolean {
   const name = cmd.chain!;
   if (chainNameExists(rules.tables.get(cmd.table), cmd.table, name)) throw new RuleSetError("Chain already exists.");
   rules.table(cmd.table).chains.set(name, newUserChain(name));
+  batch.chainCreated(cmd.table, name);
   return true;
 }
 
@@ -319,15 +325,19 @@ function referenced(table: Table, name: string): boolean {
   return false;
 }
 
-/** Why the kernel refuses to delete a user chain (nf_tables counts rules and jumps as its users). */
-function busy(table: Table, chain: Chain): KernelRefusal | null {
+/**
+ * The CHAIN_DEL message for a user chain: the kernel refuses one that has rules or is jumped to
+ * (nf_tables counts both as its users). Returns whether the chain may go.
+ */
+function admitChainDelete(table: Table, chain: Chain, batch: KernelBatch): boolean {
   if (chain.rules.length > 0 || referenced(table, chain.name)) {
-    return new KernelRefusal("CHAIN_DEL", "Device or resource busy", `chain ${chain.name}`, "the chain has rules or is jumped to");
+    batch.refuse("CHAIN_DEL", "Device or resource busy", `chain ${chain.name}`, "the chain has rules or is jumped to");
+    return false;
   }
-  return null;
+  return true;
 }
 
-function deleteChains(rules: RuleSet, cmd: Command, out: Output): boolean {
+function deleteChains(rules: RuleSet, cmd: Command, out: Output, batch: KernelBatch): boolean {
   const table = rules.tables.get(cmd.table);
   if (cmd.chain !== null) {
     const chain = existingChain(table, cmd.chain);
@@ -337,28 +347,23 @@ function deleteChains(rules: RuleSet, cmd: Command, out: Output): boolean {
       // first use); one with policy DROP it keeps, one with rules the kernel keeps.
       if (chain.policy !== "ACCEPT") throw new RuleSetError("Directory not empty.");
       if (chain.rules.length > 0) {
-        throw new KernelRefusal("CHAIN_DEL", "Device or resource busy", `chain ${chain.name}`, "the chain has rules");
+        batch.refuse("CHAIN_DEL", "Device or resource busy", `chain ${chain.name}`, "the chain has rules");
+        return true;
       }
       table.chains.delete(chain.name);
       return true;
     }
     if (cmd.verbose) out.print(`Deleting chain \`${chain.name}'\n`);
-    const refusal = busy(table, chain);
-    if (refusal) throw refusal;
-    table.chains.delete(chain.name);
+    if (admitChainDelete(table, chain, batch)) table.chains.delete(chain.name);
     return true;
   }
   if (!table) return false;
   // All user chains in one batch: one the kernel refuses fails them all. The kernel meets them in
-  // the order they were created, and reports the first it refuses.
+  // the order they were created, and reports the first it refuses (whose refusal comes first).
   const users = chainsByName(table).filter((c) => c.hook === null);
   if (cmd.verbose) for (const chain of users) out.print(`Deleting chain \`${chain.name}'\n`);
-  for (const chain of table.chains.values()) {
-    if (chain.hook !== null) continue;
-    const refusal = busy(table, chain);
-    if (refusal) throw refusal;
-  }
-  for (const chain of users) table.chains.delete(chain.name);
+  const deletable = [...table.chains.values()].filter((chain) => chain.hook === null && admitChainDelete(table, chain, batch));
+  for (const chain of deletable) table.chains.delete(chain.name);
   // Built-in chains go too when nothing would be lost: no rules and policy ACCEPT.
   for (const chain of [...table.chains.values()]) {
     if (chain.hook !== null && chain.rules.length === 0 && chain.policy === "ACCEPT") table.chains.delete(chain.name);
@@ -368,7 +373,7 @@ function deleteChains(rules: RuleSet, cmd: Command, out: Output): boolean {
 
 function setPolicy(rules: RuleSet, cmd: Command): boolean {
   const policy = cmd.argument;
-  if (policy !== "ACCEPT" && policy !== "DROP") throw new RuleSetError("Bad policy name. Run `dmesg' for more information.");
+  if (policy !== "ACCEPT" && policy !== "DROP") throw new RuleSetError("Bad policy name.", 1, true);
   const name = cmd.chain!;
   const table = rules.table(cmd.table);
   if (!isBuiltinChainName(table, name)) throw new RuleSetError("Bad built-in chain name.");
@@ -376,7 +381,7 @@ function setPolicy(rules: RuleSet, cmd: Command): boolean {
   return true;
 }
 
-function renameChain(rules: RuleSet, cmd: Command): boolean {
+function renameChain(rules: RuleSet, cmd: Command, batch: KernelBatch): boolean {
   const from = cmd.chain!;
   const to = cmd.argument!;
   const table = rules.tables.get(cmd.table);
@@ -387,13 +392,17 @@ function renameChain(rules: RuleSet, cmd: Command): boolean {
     // iptables-nft renames the base chain, and then can no longer show it ("incompatible").
     throw new RuleSetError("Can't rename a built-in chain.");
   }
-  // iptables-nft takes any new name here (nftables allows 255 characters, blanks too), which its
-  // own iptables-restore then refuses or splits: uptables keeps -N's limits so its rule sets stay
-  // restorable.
-  if (to.length > MAX_CHAIN_NAME) {
-    throw new ParameterProblem(`chain name \`${to}' too long (must be under ${MAX_CHAIN_NAME + 1} chars)`);
+  // iptables-nft takes any new name here (nftables allows 255 characters, blanks too, "" or a
+  // target's name), which its own iptables-restore then refuses, splits, or reads as the target
+  // ("-j ACCEPT" for a jump to a chain ACCEPT): uptables keeps -N's limits, in -N's words, so that
+  // its rule sets stay restorable with the same meaning.
+  checkNewChainName(to);
+  // nf_tables renames a chain by its handle, which one created in the same batch (a chain declared
+  // earlier in an iptables-restore table) does not have yet.
+  if (batch.wasCreated(cmd.table, from)) {
+    batch.refuse("CHAIN_RENAME", "No such file or directory", `chain ${to}`, "the chain was created in this batch");
+    return true;
   }
-  if (/[ \t\n\v\f\r]/.test(to)) throw new ParameterProblem(`Invalid chain name \`${to}'`);
   // Keep the chain's place (creation order) and move every jump to the new name.
   const renamed = new Map<string, Chain>();
   for (const [name, c] of table.chains) {
@@ -412,11 +421,4 @@ function renameChain(rules: RuleSet, cmd: Command): boolean {
     });
   }
   return true;
-}
-
-/** The checks iptables-restore makes on a chain line's name (iptables' own, before the kernel's). */
-export function checkRestoreChainName(name: string): void {
-  if (name.length > MAX_CHAIN_NAME) {
-    throw new ParameterProblem(`Invalid chain name \`${name}' (${MAX_CHAIN_NAME} chars max)`);
-  }
 }

@@ -8,10 +8,9 @@ import { executeCommand } from "./execute.ts";
 import { restore, RestoreError, type RestoreOptions } from "./restore.ts";
 import { formatSave } from "./save.ts";
 import { USAGE } from "./usage.ts";
+import { BACKEND, VERSION, versionTag } from "./version.ts";
 
-export const VERSION = "0.1.0";
-/** Where iptables says "(nf_tables)" or "(legacy)", uptables names its own backend. */
-export const BACKEND = "userspace";
+export { BACKEND, VERSION } from "./version.ts";
 
 export interface Outcome {
   readonly stdout: string;
@@ -21,7 +20,6 @@ export interface Outcome {
   readonly changed: boolean;
 }
 
-const versionTag = (program: string): string => `${program} v${VERSION} (${BACKEND})`;
 
 function tryHint(program: string): string {
   return `Try \`${program} -h' or '${program} --help' for more information.\n`;
@@ -48,7 +46,8 @@ export function formatError(program: string, error: unknown): { stderr: string; 
     return { stderr: `${versionTag(program)}: ${ensureNewline(error.message)}`, exitCode: 3 };
   }
   if (error instanceof RuleSetError) {
-    return { stderr: `${program}: ${ensureNewline(error.message)}`, exitCode: error.exitCode };
+    const hint = error.dmesgHint ? " Run `dmesg' for more information." : "";
+    return { stderr: `${program}: ${error.message}${hint}\n`, exitCode: error.exitCode };
   }
   if (error instanceof KernelRefusal) {
     return { stderr: `${versionTag(program)}:  ${error.message}\n`, exitCode: 4 };
@@ -97,23 +96,34 @@ export function runSave(rules: RuleSet, args: SaveArgs, banner?: { generatedBy: 
 
 export function runRestore(rules: RuleSet, text: string, opts: RestoreOptions, program = "uptables-restore"): Outcome {
   try {
-    restore(rules, text, opts);
-    return { stdout: "", stderr: "", exitCode: 0, changed: !opts.test };
+    const output = restore(rules, text, { program, ...opts });
+    return { stdout: output.stdout, stderr: output.warnings, exitCode: 0, changed: !opts.test };
   } catch (error) {
     if (!(error instanceof RestoreError)) throw error;
-    return { stdout: "", stderr: formatRestoreError(program, error), exitCode: error.exitCode, changed: false };
+    const stderr = error.output.warnings + formatRestoreError(opts.program ?? program, error);
+    return { stdout: error.output.stdout, stderr, exitCode: error.exitCode, changed: false };
   }
 }
 
+/** iptables-restore's words for a refused file (after any warnings). */
 export function formatRestoreError(program: string, error: RestoreError): string {
-  switch (error.style) {
-    case "parameter":
-      return `${versionTag(program)}: ${error.message}\nError occurred at line: ${error.line}\n${tryHint(program)}`;
+  const failure = error.failure;
+  switch (failure.kind) {
+    case "parameter": {
+      const cause = failure.cause;
+      const where = `Error occurred at line: ${failure.line}\n${tryHint(program)}`;
+      // "Bad argument `X'" comes bare, as on the command line.
+      if (cause instanceof TryHelp) return `${cause.message === "" ? "" : `${cause.message}\n`}${where}`;
+      if (cause instanceof ParameterProblem) return `${versionTag(program)}: ${cause.message}\n${where}`;
+      return `${versionTag(program)}: ${ensureNewline(cause.message)}`;
+    }
     case "failed":
-      return `${program}: line ${error.line} failed: ${ensureNewline(error.message)}`;
+      return `${program}: line ${failure.line} failed${failure.cause ? `: ${failure.cause.message}` : ""}\n`;
     case "kernel":
-      return `${versionTag(program)}: \nline ${error.line}: ${ensureNewline(error.message)}`;
-    case "plain":
-      return `${program}: ${ensureNewline(error.message)}`;
+      return `${versionTag(program)}: \n${failure.refusals
+        .map((r) => `line ${r.line}: ${r.operation} failed (${r.errno}): ${r.object}\n`)
+        .join("")}`;
+    case "commit-expected":
+      return `${program}: COMMIT expected at line ${failure.line}\n`;
   }
 }

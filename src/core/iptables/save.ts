@@ -5,7 +5,7 @@ import { SAVE_ORDER, type TableName } from "../rules/tables.ts";
 import { formatRuleSpec, nameWord } from "./rule-format.ts";
 
 export interface SaveOptions {
-  /** -c: rule counters as "[packets:bytes]" and real policy counters. */
+  /** -c: rule counters as "[packets:bytes]" (the chains' own counters are printed anyway). */
   readonly counters?: boolean;
   /** -t: only this table. */
   readonly table?: TableName;
@@ -30,15 +30,19 @@ export function formatSave(rules: RuleSet, opts: SaveOptions = {}): string {
     out += `*${name}\n`;
     const chains = opts.kernelView ? [...table.chains.values()] : listedChains(table);
     for (const chain of chains) {
+      // A chain's own counters are printed with or without -c (which adds the rules' counters).
       const policy = chain.hook === null ? "-" : chain.policy;
-      const c = opts.counters ? chain.policyCounters : { packets: 0, bytes: 0 };
+      const c = chain.policyCounters;
       out += `:${chain.name} ${policy} [${c.packets}:${c.bytes}]\n`;
     }
     for (const chain of chains) {
       for (const rule of chain.rules) {
         const prefix = opts.counters ? `[${rule.counters.packets}:${rule.counters.bytes}] ` : "";
         const text = { forRestore: opts.kernelView };
-        out += `${prefix}-A ${nameWord(chain.name, text)}${formatRuleSpec(rule, text)}\n`;
+        const line = `${prefix}-A ${nameWord(chain.name, text)}${formatRuleSpec(rule, text)}`;
+        // A newline can only be inside quotes (a comment, a quoted name): the rule-set file's
+        // reader takes "\n" there back (restore.ts, ruleSetFile).
+        out += `${opts.kernelView ? line.replaceAll("\n", "\\n") : line}\n`;
       }
     }
     out += "COMMIT\n";

@@ -15,14 +15,20 @@ export class ParameterProblem extends Error {
 }
 
 /**
- * A refusal that comes from the rule set itself (iptables prints "iptables: <message>.", exit 1),
- * e.g. "Bad rule (does a matching rule exist in that chain?)".
+ * A refusal that comes from the rule set itself (iptables prints "iptables: <message>", exit 1),
+ * e.g. "Bad rule (does a matching rule exist in that chain?)."; iptables-restore prints the same
+ * words as "iptables-restore: line N failed: <message>".
  */
 export class RuleSetError extends Error {
   override readonly name = "RuleSetError";
   constructor(
     message: string,
     readonly exitCode: number = ExitCode.Other,
+    /**
+     * iptables answers EINVAL with " Run `dmesg' for more information." after the message (the
+     * command line only; iptables-restore leaves it out).
+     */
+    readonly dmesgHint = false,
   ) {
     super(message);
   }

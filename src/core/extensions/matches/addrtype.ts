@@ -115,17 +115,17 @@ export const addrtypeMatch = defineMatch<AddrtypeMatch>({
       data.flags & XT_ADDRTYPE_LIMIT_IFACE_OUT ? "limit-out" : "",
     ]);
   },
-  checkHooks(data, hooks) {
-    // The kernel's addrtype_mt_checkentry_v1, answered with EINVAL.
+  checkRule(data, ctx) {
+    // The kernel's addrtype_mt_checkentry_v1, answered with EINVAL. It sees the hook of a built-in
+    // chain only: in a user chain the limitation passes, whatever jumps there later.
     const limitIn = (data.flags & XT_ADDRTYPE_LIMIT_IFACE_IN) !== 0;
     const limitOut = (data.flags & XT_ADDRTYPE_LIMIT_IFACE_OUT) !== 0;
-    if (limitIn && limitOut) return "addrtype: both incoming and outgoing interface limitation cannot be selected";
-    if (limitIn && NO_INPUT_INTERFACE.some((h) => hooks.has(h))) {
-      return "addrtype: input interface limitation not valid in POSTROUTING and OUTPUT";
-    }
-    if (limitOut && NO_OUTPUT_INTERFACE.some((h) => hooks.has(h))) {
-      return "addrtype: output interface limitation not valid in PREROUTING and INPUT";
-    }
+    const refuse = (reason: string) => ({ errno: "Invalid argument", reason }) as const;
+    if (limitIn && limitOut) return refuse("addrtype: both incoming and outgoing interface limitation cannot be selected");
+    const hook = ctx.builtinHook;
+    if (hook === null) return null;
+    if (limitIn && NO_INPUT_INTERFACE.includes(hook)) return refuse("addrtype: input interface limitation not valid in POSTROUTING and OUTPUT");
+    if (limitOut && NO_OUTPUT_INTERFACE.includes(hook)) return refuse("addrtype: output interface limitation not valid in PREROUTING and INPUT");
     return null;
   },
 });

@@ -35,7 +35,7 @@ function parseNumericAddress(text: string): number | null {
 }
 
 /** "FROM-TO", or one address for a range of one. */
-function parseRange(text: string, option: string, inverted: boolean): AddressRange {
+function parseRange(text: string, option: string, inverted: boolean, warn: (text: string) => void): AddressRange {
   const dash = text.indexOf("-");
   const ends = dash < 0 ? [text, text] : [text.slice(0, dash), text.slice(dash + 1)];
   const [from, to] = ends.map((end) => {
@@ -43,8 +43,8 @@ function parseRange(text: string, option: string, inverted: boolean): AddressRan
     if (addr === null) throw new ParameterProblem(`iprange: Bad value for "--${option}" option: "${end}"`);
     return addr;
   });
-  // iptables warns on stderr that a reversed range "will never match" and keeps it; uptables
-  // has no channel for warnings, so it keeps it silently.
+  // iptables keeps a reversed range, with a word on stderr that quotes the range as given.
+  if (from! > to!) warn(`xt_iprange: range ${ends[0]}-${ends[1]} is reversed and will never match\n`);
   return { from: from!, to: to!, inverted };
 }
 
@@ -57,8 +57,8 @@ export const iprangeMatch = defineMatch<IprangeMatch>({
     { name: "dst-range", hasArg: true, invertible: true },
   ],
   init: () => ({ source: null, destination: null }),
-  parse(data, option, arg, inverted) {
-    const range = parseRange(arg!, option, inverted);
+  parse(data, option, arg, inverted, ctx) {
+    const range = parseRange(arg!, option, inverted, (text) => ctx.warn?.(text));
     if (option === "src-range") data.source = range;
     else data.destination = range;
   },

@@ -11,14 +11,14 @@ export interface PortRange {
 
 export const ANY_PORT: PortRange = { min: 0, max: 0xffff };
 
-/** One port number or service name; iptables' "invalid port/service `X' specified" otherwise. */
+/** One port as tcp reads it (xtables_parse_port); iptables' "invalid port/service `X' specified" otherwise. */
 export function parseOnePort(text: string, proto: string): number {
-  const port = parsePort(text, proto);
+  const port = parseXtablesPort(text, proto);
   if (port === null) throw new ParameterProblem(`invalid port/service \`${text}' specified`);
   return port;
 }
 
-/** "PORT", "MIN:MAX", ":MAX", "MIN:" or ":" as --sport/--dport take them. */
+/** "PORT", "MIN:MAX", ":MAX", "MIN:" or ":" as tcp's --sport/--dport take them. */
 export function parsePortRange(text: string, proto: string): PortRange {
   const colon = text.indexOf(":");
   if (colon < 0) {
@@ -53,11 +53,14 @@ export function joinParts(parts: readonly string[]): string {
 }
 
 /**
- * xtables_parse_port, which multiport uses: a number as strtoul takes it in base 0 (" 80", "+80",
- * "0x50", "0120") up to 65535, else a service name of `proto` (null when it names none).
+ * xtables_parse_port, which tcp and multiport use: a number as strtoul takes it in base 0 (" 80",
+ * "+80", "0x50", "0120" is 80) up to 65535, else a service name of `proto` (getservbyname), null
+ * when it names none. A number that does not read ("08", "65536") names no service either.
  */
 export function parseXtablesPort(text: string, proto: string): number | null {
-  return parseUnsigned(text, 0, 0xffff) ?? parsePort(text, proto);
+  const number = parseUnsigned(text, 0, 0xffff);
+  if (number !== null) return number;
+  return /^[0-9]+$/.test(text) ? null : parsePort(text, proto);
 }
 
 /**

@@ -4,7 +4,7 @@ import { ParameterProblem } from "../../rules/errors.ts";
 import { IPPROTO_TCP, IPPROTO_UDP } from "../../net/protocols.ts";
 import type { Hook } from "../../rules/hooks.ts";
 import type { TableName } from "../../rules/tables.ts";
-import { defineTarget, type TargetFunction } from "../extension.ts";
+import { defineTarget, type RuleCheckContext, type RuleRefusal, type TargetFunction } from "../extension.ts";
 import { XT_CONTINUE } from "../../engine/verdict.ts";
 import { parseCUnsigned } from "../../net/c-number.ts";
 import { asciiLower, firstBytes, truncateBytes } from "./xtables-numbers.ts";
@@ -21,7 +21,7 @@ export const XT_CT_ZONE_MARK = 0x10;
 export const CT_HELPER_SIZE = 16;
 export const CT_TIMEOUT_SIZE = 32;
 
-/** struct xt_ct_target_info_v1, plus the rule's protocol the kernel's checks look at. */
+/** struct xt_ct_target_info_v1. */
 export interface CtTarget {
   flags: number;
   zone: number;
@@ -33,8 +33,6 @@ export interface CtTarget {
   helper: string;
   /** Timeout policy name; "" for none. */
   timeout: string;
-  /** The rule's -p as the kernel's check sees it: the protocol number, 0 for none or when inverted. */
-  entryProtocol: number;
 }
 
 /** Conntrack events by name, with their IPCT_* bit numbers, in the order iptables prints them. */
@@ -139,19 +137,25 @@ export function printCt(data: CtTarget): string {
   return ["CT", ...describe(data, "")].join(" ");
 }
 
-/** The kernel's checks of a CT target (xt_ct_tg_check); a reason, or null when it is accepted. */
-export function checkCt(data: CtTarget): string | null {
+/**
+ * The kernel's checks of a CT target (xt_ct_tg_check) when the rule is added, in any chain: a
+ * helper, then a timeout policy, is looked up for the rule's protocol (none when -p is missing or
+ * inverted). xt_ct_set_helper answers ENOENT both for a missing protocol and a missing helper;
+ * xt_ct_set_timeout EINVAL for a missing protocol, ENOENT for a missing policy.
+ */
+export function checkCt(data: CtTarget, ctx: RuleCheckContext): RuleRefusal | null {
   if (data.flags & XT_CT_NOTRACK) return null;
+  const protocol = ctx.protocolInverted ? 0 : ctx.protocol;
+  const missing = (reason: string): RuleRefusal => ({ errno: "No such file or directory", reason });
   if (data.helper !== "") {
-    // The kernel answers ENOENT for both.
-    if (data.entryProtocol === 0) return "CT --helper needs a -p protocol (not inverted)";
+    if (protocol === 0) return missing("CT --helper needs a -p protocol (not inverted)");
     const protocols = KERNEL_HELPERS.get(data.helper);
-    if (!protocols || !protocols.includes(data.entryProtocol)) return `CT: no such helper "${data.helper}" for this protocol`;
+    if (!protocols || !protocols.includes(protocol)) return missing(`CT: no such helper "${data.helper}" for this protocol`);
   }
   if (data.timeout !== "") {
-    if (data.entryProtocol === 0) return "CT --timeout needs a -p protocol (not inverted)";
-    // The kernel answers ENOENT: uptables has no timeout policies (nfct timeout add).
-    return `CT: no such timeout policy "${data.timeout}"`;
+    if (protocol === 0) return { errno: "Invalid argument", reason: "CT --timeout needs a -p protocol (not inverted)" };
+    // uptables has no timeout policies (nfct timeout add).
+    return missing(`CT: no such timeout policy "${data.timeout}"`);
   }
   return null;
 }
@@ -179,7 +183,7 @@ export const CT_TABLES: readonly TableName[] = ["raw"];
 export const CT_HOOKS: readonly Hook[] = ["PREROUTING", "OUTPUT"];
 
 export function newCtTarget(flags = 0): CtTarget {
-  return { flags, zone: 0, ctEvents: 0, expEvents: 0, helper: "", timeout: "", entryProtocol: 0 };
+  return { flags, zone: 0, ctEvents: 0, expEvents: 0, helper: "", timeout: "" };
 }
 
 export const ctTarget = defineTarget<CtTarget>({
@@ -219,13 +223,10 @@ export const ctTarget = defineTarget<CtTarget>({
         return;
     }
   },
-  finalCheck(data, ctx) {
-    data.entryProtocol = ctx.protocolInverted ? 0 : ctx.protocol;
-  },
   compile: compileCt,
   save: saveCt,
   print: printCt,
   tables: CT_TABLES,
   hooks: CT_HOOKS,
-  checkHooks: (data) => checkCt(data),
+  checkRule: checkCt,
 });

@@ -75,7 +75,9 @@ export const nflogTarget = defineTarget<NflogTarget>({
         return;
     }
   },
-  finalCheck(data) {
+  finalCheck(data, ctx) {
+    // libxt_NFLOG's own final check warns; xtables' check of conflicting options comes after it.
+    if (data.rangeGiven) ctx.warn?.("warn: --nflog-range has never worked and is no longer supported, please use --nflog-size instead\n");
     if (data.rangeGiven && data.sizeGiven) {
       throw new ParameterProblem(`NFLOG: option "--nflog-range" cannot be used together with "--nflog-size".\n`);
     }

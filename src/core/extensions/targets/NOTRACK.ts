@@ -1,5 +1,6 @@
 // -j NOTRACK: the old name of `-j CT --notrack` (libxt_CT's alias, xt_CT revision 2). It takes no
-// options; iptables-save keeps the name NOTRACK, and `iptables -L` lists it as "CT ... NOTRACK".
+// options; iptables-save keeps the name NOTRACK, and `iptables -L` lists it as "CT ... NOTRACK"
+// (its real name in the target column).
 import { defineTarget } from "../extension.ts";
 import { CT_HOOKS, CT_TABLES, XT_CT_NOTRACK, XT_CT_NOTRACK_ALIAS, compileCt, newCtTarget, printCt, saveCt, type CtTarget } from "./CT.ts";
 
@@ -7,6 +8,7 @@ export type NotrackTarget = CtTarget;
 
 export const notrackTarget = defineTarget<NotrackTarget>({
   name: "NOTRACK",
+  realName: "CT",
   options: [],
   init: () => newCtTarget(XT_CT_NOTRACK | XT_CT_NOTRACK_ALIAS),
   parse() {},

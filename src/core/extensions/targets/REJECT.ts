@@ -34,11 +34,9 @@ export const IPT_ICMP_HOST_PROHIBITED = 6;
 export const IPT_TCP_RESET = 7;
 export const IPT_ICMP_ADMIN_PROHIBITED = 8;
 
-/** struct ipt_reject_info, plus the rule's protocol the kernel checks tcp-reset against. */
+/** struct ipt_reject_info. */
 export interface RejectTarget {
   with: number;
-  /** The rule's -p as the kernel's check sees it: the protocol number, 0 for none or when inverted. */
-  entryProtocol: number;
 }
 
 /** The reply types by their value: the name iptables prints and the alias it also accepts. */
@@ -60,8 +58,8 @@ function rejectName(value: number): string {
 export const rejectTarget = defineTarget<RejectTarget>({
   name: "REJECT",
   options: [{ name: "reject-with", hasArg: true }],
-  init: () => ({ with: IPT_ICMP_PORT_UNREACHABLE, entryProtocol: 0 }),
-  parse(data, _option, arg) {
+  init: () => ({ with: IPT_ICMP_PORT_UNREACHABLE }),
+  parse(data, _option, arg, _inverted, ctx) {
     // Any leading part of a name or alias, in any case, picks the first type it fits ("" too).
     const wanted = asciiLower(arg!);
     for (const [value, name, alias] of REJECT_TYPES) {
@@ -70,11 +68,9 @@ export const rejectTarget = defineTarget<RejectTarget>({
         return;
       }
     }
-    // iptables also warns "--reject-with echo-reply no longer supported" for echo-reply/echoreply.
+    // The old echo-reply (any leading part of it) earns a word before the refusal.
+    if ("echo-reply".startsWith(wanted) || "echoreply".startsWith(wanted)) ctx.warn?.("--reject-with echo-reply no longer supported\n");
     throw new ParameterProblem(`unknown reject type "${arg}"`);
-  },
-  finalCheck(data, ctx) {
-    data.entryProtocol = ctx.protocolInverted ? 0 : ctx.protocol;
   },
   compile(data): TargetFunction {
     if (data.with === IPT_TCP_RESET) {
@@ -97,10 +93,11 @@ export const rejectTarget = defineTarget<RejectTarget>({
   print: (data) => `reject-with ${rejectName(data.with)}`,
   tables: ["filter"],
   hooks: ["INPUT", "FORWARD", "OUTPUT"],
-  checkHooks(data) {
-    if (data.with === IPT_ICMP_ECHOREPLY) return "REJECT: echo-reply is no longer supported";
-    if (data.with === IPT_TCP_RESET && data.entryProtocol !== IPPROTO_TCP) {
-      return "REJECT --reject-with tcp-reset is only valid with -p tcp";
+  // reject_tg_check, when the rule is added, in any chain (EINVAL).
+  checkRule(data, ctx) {
+    if (data.with === IPT_ICMP_ECHOREPLY) return { errno: "Invalid argument", reason: "REJECT: echo-reply is no longer supported" };
+    if (data.with === IPT_TCP_RESET && (ctx.protocol !== IPPROTO_TCP || ctx.protocolInverted)) {
+      return { errno: "Invalid argument", reason: "REJECT --reject-with tcp-reset is only valid with -p tcp" };
     }
     return null;
   },

@@ -18,13 +18,11 @@ export const TCPMSS_MAX = 0xffff - 20;
 /** The hooks --clamp-mss-to-pmtu works in (the others have no route yet). */
 const CLAMP_HOOKS: readonly Hook[] = ["FORWARD", "OUTPUT", "POSTROUTING"];
 
-/** struct xt_tcpmss_info, plus what the checks need. */
+/** struct xt_tcpmss_info, plus whether an option was given. */
 export interface TcpmssTarget {
   mss: number;
   /** Whether --set-mss or --clamp-mss-to-pmtu was given. */
   given: boolean;
-  /** The rule's -p as the kernel's check sees it: the protocol number, 0 for none or when inverted. */
-  entryProtocol: number;
 }
 
 export const tcpmssTarget = defineTarget<TcpmssTarget>({
@@ -33,15 +31,14 @@ export const tcpmssTarget = defineTarget<TcpmssTarget>({
     { name: "set-mss", hasArg: true },
     { name: "clamp-mss-to-pmtu", hasArg: false },
   ],
-  init: () => ({ mss: 0, given: false, entryProtocol: 0 }),
+  init: () => ({ mss: 0, given: false }),
   parse(data, option, arg) {
     // Both may be given; the later one wins.
     data.mss = option === "set-mss" ? parseIntegerOption("TCPMSS", option, arg!, 0, TCPMSS_MAX) : XT_TCPMSS_CLAMP_PMTU;
     data.given = true;
   },
-  finalCheck(data, ctx) {
+  finalCheck(data) {
     if (!data.given) throw new ParameterProblem("TCPMSS target: At least one parameter is required");
-    data.entryProtocol = ctx.protocolInverted ? 0 : ctx.protocol;
   },
   compile(data): TargetFunction {
     const newMss = data.mss === XT_TCPMSS_CLAMP_PMTU ? ASSUMED_MTU - CLAMP_HEADROOM : data.mss;
@@ -49,10 +46,12 @@ export const tcpmssTarget = defineTarget<TcpmssTarget>({
   },
   save: (data) => (data.mss === XT_TCPMSS_CLAMP_PMTU ? "--clamp-mss-to-pmtu" : `--set-mss ${data.mss}`),
   print: (data) => (data.mss === XT_TCPMSS_CLAMP_PMTU ? "TCPMSS clamp to PMTU" : `TCPMSS set ${data.mss}`),
-  checkHooks(data, hooks) {
-    if (data.entryProtocol !== IPPROTO_TCP) return "TCPMSS is only valid with -p tcp";
-    if (data.mss === XT_TCPMSS_CLAMP_PMTU && [...hooks].some((h) => !CLAMP_HOOKS.includes(h))) {
-      return "TCPMSS --clamp-mss-to-pmtu only works from FORWARD, OUTPUT and POSTROUTING";
+  // When the rule is added (EINVAL): xt_check_target's protocol test (the target's .proto), and
+  // tcpmss_tg4_check's hooks for clamping, which it sees for a built-in chain only.
+  checkRule(data, ctx) {
+    if (ctx.protocol !== IPPROTO_TCP || ctx.protocolInverted) return { errno: "Invalid argument", reason: "TCPMSS is only valid with -p tcp" };
+    if (data.mss === XT_TCPMSS_CLAMP_PMTU && ctx.builtinHook !== null && !CLAMP_HOOKS.includes(ctx.builtinHook)) {
+      return { errno: "Invalid argument", reason: "TCPMSS --clamp-mss-to-pmtu only works from FORWARD, OUTPUT and POSTROUTING" };
     }
     return null;
   },

@@ -37,8 +37,8 @@ describe("NOTRACK accepted as iptables accepts it", () => {
   });
 
   // iptables-nft 1.8.9 prints "CT         0    --  0.0.0.0/0 ... NOTRACK": the target column shows the
-  // real target's name. The core's list has no way to ask an extension for that label yet.
-  it.fails("lists NOTRACK under target CT", () => {
+  // real target's name (NOTRACK's realName).
+  it("lists NOTRACK under target CT", () => {
     const rules = appended("raw", "PREROUTING", ["-j", "NOTRACK"]);
     expect(listedRules(rules, "raw", "PREROUTING", true)).toEqual([
       "CT         0    --  0.0.0.0/0            0.0.0.0/0            NOTRACK",
