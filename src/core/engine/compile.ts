@@ -20,7 +20,9 @@ export const enum RuleAction {
 }
 
 export interface CompiledRule {
-  readonly match: MatchFunction | null;
+  readonly basic: BasicMatch;
+  /** The -m extensions' tests, in order (an empty array when there are none). */
+  readonly extensions: readonly MatchFunction[];
   readonly action: RuleAction;
   readonly verdict: number;
   /** Chain index for Jump/Goto. */
@@ -33,10 +35,77 @@ export interface CompiledRule {
   readonly number: number;
 }
 
+/**
+ * The basic parts of a chain's rules as columns (struct of arrays): the walk scans them in order,
+ * so a long chain of rules that do not match costs a few sequential loads per rule, as the
+ * kernel's contiguous rule blob does.
+ */
+export interface ChainColumns {
+  readonly sourceMask: Uint32Array;
+  readonly sourceAddress: Uint32Array;
+  readonly destinationMask: Uint32Array;
+  readonly destinationAddress: Uint32Array;
+  readonly protocol: Uint8Array;
+  /** FLAG_* bits below. */
+  readonly flags: Uint16Array;
+  /** -1: -f not given; 0: -f; 1: ! -f. */
+  readonly fragment: Int8Array;
+  readonly inName: (string | null)[];
+  readonly outName: (string | null)[];
+  /** How many -m extensions each rule has. */
+  readonly extensionCount: Uint8Array;
+}
+
+export const FLAG_SOURCE_INVERTED = 1;
+export const FLAG_DESTINATION_INVERTED = 2;
+export const FLAG_PROTOCOL_INVERTED = 4;
+export const FLAG_IN_INVERTED = 8;
+export const FLAG_IN_WILDCARD = 16;
+export const FLAG_OUT_INVERTED = 32;
+export const FLAG_OUT_WILDCARD = 64;
+
+function chainColumns(rules: readonly CompiledRule[]): ChainColumns {
+  const n = rules.length;
+  const c: ChainColumns = {
+    sourceMask: new Uint32Array(n),
+    sourceAddress: new Uint32Array(n),
+    destinationMask: new Uint32Array(n),
+    destinationAddress: new Uint32Array(n),
+    protocol: new Uint8Array(n),
+    flags: new Uint16Array(n),
+    fragment: new Int8Array(n),
+    inName: new Array<string | null>(n).fill(null),
+    outName: new Array<string | null>(n).fill(null),
+    extensionCount: new Uint8Array(n),
+  };
+  rules.forEach((rule, i) => {
+    const b = rule.basic;
+    c.sourceMask[i] = b.sourceMask;
+    c.sourceAddress[i] = b.sourceAddress;
+    c.destinationMask[i] = b.destinationMask;
+    c.destinationAddress[i] = b.destinationAddress;
+    c.protocol[i] = b.protocol;
+    c.flags[i] =
+      (b.sourceInverted ? FLAG_SOURCE_INVERTED : 0) |
+      (b.destinationInverted ? FLAG_DESTINATION_INVERTED : 0) |
+      (b.protocolInverted ? FLAG_PROTOCOL_INVERTED : 0) |
+      (b.inInverted ? FLAG_IN_INVERTED : 0) |
+      (b.inWildcard ? FLAG_IN_WILDCARD : 0) |
+      (b.outInverted ? FLAG_OUT_INVERTED : 0) |
+      (b.outWildcard ? FLAG_OUT_WILDCARD : 0);
+    c.fragment[i] = b.fragment;
+    c.inName[i] = b.inName;
+    c.outName[i] = b.outName;
+    c.extensionCount[i] = Math.min(rule.extensions.length, 255);
+  });
+  return c;
+}
+
 export interface CompiledChain {
   readonly name: string;
   readonly hook: Hook | null;
   readonly rules: readonly CompiledRule[];
+  readonly columns: ChainColumns;
   readonly policy: number;
   readonly policyCounters: Counters;
 }
@@ -53,39 +122,73 @@ export interface CompiledTable {
 export class CompileError extends Error {}
 
 /**
- * The rule's whole test as one generated function: the basic part (-s -d -i -o -p -f) inlined as
- * comparisons, then each -m extension's compiled test in the order given. One call per rule instead
- * of a chain of closures keeps the walk fast. Only numbers and JSON-quoted interface names are
- * written into the source, so the generated code cannot be steered by rule text.
+ * The basic part of a rule (-s -d -i -o -p -f) as plain numbers and strings, tested inline by the
+ * walk (the kernel's ip_packet_match): every rule has the same shape, so one optimised loop serves
+ * rule sets of any size. Absent parts are written so that they always pass.
  */
-export function compileRuleMatch(rule: Rule): MatchFunction | null {
-  const conditions: string[] = [];
-  const extensions: MatchFunction[] = [];
-  const address = (field: "source" | "destination", match: { addr: number; mask: number; inverted: boolean }): void => {
-    const op = match.inverted ? "!==" : "===";
-    conditions.push(`((ctx.${field} & ${match.mask >>> 0}) >>> 0) ${op} ${match.addr >>> 0}`);
-  };
-  const iface = (field: "inInterface" | "outInterface", match: InterfaceMatch): void => {
+export interface BasicMatch {
+  readonly sourceMask: number;
+  readonly sourceAddress: number;
+  readonly sourceInverted: boolean;
+  readonly destinationMask: number;
+  readonly destinationAddress: number;
+  readonly destinationInverted: boolean;
+  /** null: any interface; a trailing "+" is removed and `inWildcard` set. */
+  readonly inName: string | null;
+  readonly inWildcard: boolean;
+  readonly inInverted: boolean;
+  readonly outName: string | null;
+  readonly outWildcard: boolean;
+  readonly outInverted: boolean;
+  /** 0: any protocol. */
+  readonly protocol: number;
+  readonly protocolInverted: boolean;
+  /** -1: -f not given; 0: -f; 1: ! -f. */
+  readonly fragment: number;
+}
+
+export function compileBasicMatch(rule: Rule): BasicMatch {
+  const iface = (match: InterfaceMatch | null): { name: string | null; wildcard: boolean; inverted: boolean } => {
+    if (!match) return { name: null, wildcard: false, inverted: false };
     const wildcard = match.name.endsWith("+");
-    const name = JSON.stringify(wildcard ? match.name.slice(0, -1) : match.name);
-    const test = wildcard ? `(ctx.${field} !== null && ctx.${field}.startsWith(${name}))` : `(ctx.${field} === ${name})`;
-    conditions.push(`${test} !== ${match.inverted}`);
+    return { name: wildcard ? match.name.slice(0, -1) : match.name, wildcard, inverted: match.inverted };
   };
-  if (rule.source) address("source", rule.source);
-  if (rule.destination) address("destination", rule.destination);
-  if (rule.inInterface) iface("inInterface", rule.inInterface);
-  if (rule.outInterface) iface("outInterface", rule.outInterface);
-  if (rule.protocol !== 0) conditions.push(`(ctx.protocol === ${rule.protocol}) !== ${rule.protocolInverted}`);
-  if (rule.fragment) conditions.push(`ctx.isLaterFragment !== ${rule.fragment.inverted}`);
-  for (const use of rule.matches) {
+  const inIface = iface(rule.inInterface);
+  const outIface = iface(rule.outInterface);
+  return {
+    sourceMask: rule.source ? rule.source.mask >>> 0 : 0,
+    sourceAddress: rule.source ? rule.source.addr >>> 0 : 0,
+    sourceInverted: rule.source?.inverted ?? false,
+    destinationMask: rule.destination ? rule.destination.mask >>> 0 : 0,
+    destinationAddress: rule.destination ? rule.destination.addr >>> 0 : 0,
+    destinationInverted: rule.destination?.inverted ?? false,
+    inName: inIface.name,
+    inWildcard: inIface.wildcard,
+    inInverted: inIface.inverted,
+    outName: outIface.name,
+    outWildcard: outIface.wildcard,
+    outInverted: outIface.inverted,
+    protocol: rule.protocol,
+    protocolInverted: rule.protocolInverted,
+    fragment: rule.fragment ? (rule.fragment.inverted ? 1 : 0) : -1,
+  };
+}
+
+export function interfaceMatches(value: string | null, name: string | null, wildcard: boolean, inverted: boolean): boolean {
+  if (name === null) return true;
+  const hit = wildcard ? value !== null && value.startsWith(name) : value === name;
+  return hit !== inverted;
+}
+
+const NO_EXTENSIONS: readonly MatchFunction[] = [];
+
+/** The rule's -m extensions, compiled, in the order given. */
+export function compileExtensionMatches(rule: Rule): readonly MatchFunction[] {
+  if (rule.matches.length === 0) return NO_EXTENSIONS;
+  return rule.matches.map((use) => {
     if (!use.ext.compile) throw new CompileError(`match "${use.ext.name}" cannot run in the engine yet`);
-    conditions.push(`m${extensions.length}(ctx)`);
-    extensions.push(use.ext.compile(use.data));
-  }
-  if (conditions.length === 0) return null;
-  const names = extensions.map((_, i) => `m${i}`);
-  const factory = new Function(...names, `"use strict"; return function ruleMatch(ctx) { return ${conditions.join(" && ")}; };`);
-  return factory(...extensions) as MatchFunction;
+    return use.ext.compile(use.data);
+  });
 }
 
 const POLICY: Record<string, number> = { ACCEPT: NF_ACCEPT, DROP: NF_DROP };
@@ -93,13 +196,17 @@ const POLICY: Record<string, number> = { ACCEPT: NF_ACCEPT, DROP: NF_DROP };
 export function compileTable(table: Table): CompiledTable {
   const ordered = chainsInOrder(table);
   const indexOf = new Map(ordered.map((c, i) => [c.name, i]));
-  const chains: CompiledChain[] = ordered.map((chain) => ({
-    name: chain.name,
-    hook: chain.hook,
-    policy: chain.policy === null ? NF_ACCEPT : POLICY[chain.policy]!,
-    policyCounters: chain.policyCounters,
-    rules: chain.rules.map((rule, i) => compileRule(rule, i + 1, indexOf)),
-  }));
+  const chains: CompiledChain[] = ordered.map((chain) => {
+    const rules = chain.rules.map((rule, i) => compileRule(rule, i + 1, indexOf));
+    return {
+      name: chain.name,
+      hook: chain.hook,
+      policy: chain.policy === null ? NF_ACCEPT : POLICY[chain.policy]!,
+      policyCounters: chain.policyCounters,
+      rules,
+      columns: chainColumns(rules),
+    };
+  });
   const hookChain = new Int32Array(5).fill(-1);
   chains.forEach((chain, i) => {
     if (chain.hook !== null) hookChain[HOOK_INDEX[chain.hook]] = i;
@@ -108,8 +215,7 @@ export function compileTable(table: Table): CompiledTable {
 }
 
 function compileRule(rule: Rule, number: number, indexOf: Map<string, number>): CompiledRule {
-  const match = compileRuleMatch(rule);
-  const base = { match, counters: rule.counters, rule, number, verdict: 0, chain: -1, target: null };
+  const base = { basic: compileBasicMatch(rule), extensions: compileExtensionMatches(rule), counters: rule.counters, rule, number, verdict: 0, chain: -1, target: null };
   const target = rule.target;
   switch (target.kind) {
     case "none":

@@ -2,9 +2,27 @@
 // a matching rule counts the packet, then its target decides: ACCEPT/DROP end the walk, a jump pushes
 // a return point, goto does not, RETURN (or the end of a user chain) pops one, and the end of a
 // built-in chain applies its policy.
-import { RuleAction, type CompiledRule, type CompiledTable } from "./compile.ts";
+import {
+  FLAG_DESTINATION_INVERTED,
+  FLAG_IN_INVERTED,
+  FLAG_IN_WILDCARD,
+  FLAG_OUT_INVERTED,
+  FLAG_OUT_WILDCARD,
+  FLAG_PROTOCOL_INVERTED,
+  FLAG_SOURCE_INVERTED,
+  interfaceMatches,
+  RuleAction,
+  type CompiledRule,
+  type CompiledTable,
+} from "./compile.ts";
+import type { MatchFunction } from "../extensions/extension.ts";
 import type { PacketContext } from "./packet-context.ts";
 import { NF_ACCEPT, NF_DROP, XT_CONTINUE, XT_RETURN } from "./verdict.ts";
+
+function extensionsMatch(tests: readonly MatchFunction[], ctx: PacketContext): boolean {
+  for (let i = 0; i < tests.length; i++) if (!tests[i]!(ctx)) return false;
+  return true;
+}
 
 /** How a walk ended, for the trace: by a rule (`rule` set) or by the chain's policy. */
 export interface WalkStep {
@@ -71,12 +89,23 @@ export function walkTable(table: CompiledTable, ctx: PacketContext, stack: WalkS
       i = stack.positions[depth]!;
       continue;
     }
-    const rule = rules[i]!;
-    if (rule.match !== null && !rule.match(ctx)) {
+    // The rule's basic part, read from the chain's columns (cheap to scan), then its extensions.
+    const c = chain.columns;
+    const flags = c.flags[i]!;
+    if (
+      (((ctx.source & c.sourceMask[i]!) >>> 0) === c.sourceAddress[i]) === ((flags & FLAG_SOURCE_INVERTED) !== 0) ||
+      (((ctx.destination & c.destinationMask[i]!) >>> 0) === c.destinationAddress[i]) === ((flags & FLAG_DESTINATION_INVERTED) !== 0) ||
+      (c.protocol[i] !== 0 && (ctx.protocol === c.protocol[i]) === ((flags & FLAG_PROTOCOL_INVERTED) !== 0)) ||
+      !interfaceMatches(ctx.inInterface, c.inName[i]!, (flags & FLAG_IN_WILDCARD) !== 0, (flags & FLAG_IN_INVERTED) !== 0) ||
+      !interfaceMatches(ctx.outInterface, c.outName[i]!, (flags & FLAG_OUT_WILDCARD) !== 0, (flags & FLAG_OUT_INVERTED) !== 0) ||
+      (c.fragment[i] !== -1 && ctx.isLaterFragment === (c.fragment[i] === 1)) ||
+      (c.extensionCount[i] !== 0 && !extensionsMatch(rules[i]!.extensions, ctx))
+    ) {
       if (ctx.hotdrop) return NF_DROP;
       i++;
       continue;
     }
+    const rule = rules[i]!;
     rule.counters.packets++;
     rule.counters.bytes += bytes;
     switch (rule.action) {
