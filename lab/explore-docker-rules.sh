@@ -3,7 +3,7 @@
 # look at it the way iptables users do. No root, no daemon: everything works on the file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rules=${1:-../shared/corpus/docker/iptabler/hairpin=false,internal=false,icc=true,masq=true,snat=false,gwm=nat,bindlh=false.rules}
+rules=${1:-lab/rulesets/docker-27-default.rules}
 file=$(mktemp /tmp/uptables-explore.XXXXXX.rules)
 trap 'rm -f "$file" "$file.lock"' EXIT
 export UPTABLES_RULESET=$file
@@ -13,9 +13,9 @@ run npx uptables-restore "$rules"
 run npx uptables -t nat -L -n -v
 run npx uptables -L DOCKER --line-numbers -n
 run npx uptables -t nat -S
-# Publish another port the way dockerd does, then check it is there.
-run npx uptables --wait -t nat -I DOCKER -p tcp -d 0/0 --dport 8443 -j DNAT --to-destination 192.168.0.2:443 ! -i br-dummy
-run npx uptables -t nat -C DOCKER -p tcp --dport 8443 -j DNAT --to-destination 192.168.0.2:443 ! -i br-dummy
+# Publish another port the way dockerd does (options after the target, -C to check), then check it.
+run npx uptables --wait -t nat -I DOCKER -p tcp -d 0/0 --dport 8443 -j DNAT --to-destination 172.17.0.2:443 ! -i docker0
+run npx uptables -t nat -C DOCKER -p tcp --dport 8443 -j DNAT --to-destination 172.17.0.2:443 ! -i docker0
 run npx uptables-save -t nat
 # And what happens to a packet from the LAN to the published port, and to its answer.
 run npx uptables simulate --ruleset lab/rulesets/docker-27-default.rules --reply "tcp 192.168.0.50:40000 > 192.168.0.100:8080 syn"
