@@ -1,11 +1,14 @@
-// Where the CLI's rules live: a rule-set file (--ruleset FILE or UPTABLES_RULESET) or, later, the
-// daemon of the current network namespace.
+// Where the CLI's rules live: a rule-set file (--ruleset FILE or UPTABLES_RULESET) or the daemon
+// of the current network namespace (its control socket, /run/uptables/<netns inode>.sock).
 import type { RuleSet } from "../core/rules/model.ts";
+import { ControlConnectError, requestSync } from "../control/client.ts";
+import { applyRuleRequest } from "../control/execute.ts";
+import { socketPathForCurrentNetns, type ControlReply, type ControlRequest } from "../control/protocol.ts";
 import { loadRuleset, storeRuleset, withRulesetLock } from "./ruleset-file.ts";
 
 export interface Backend {
-  /** Runs `fn` on the rule set; when it returns true the rule set is stored. */
-  update<T>(fn: (rules: RuleSet) => { result: T; changed: boolean }): T;
+  /** Carries out one command (iptables, save, restore, conntrack) and says what it printed. */
+  run(request: ControlRequest): ControlReply;
 }
 
 /** Takes `--ruleset FILE` / `--ruleset=FILE` out of argv; falls back to UPTABLES_RULESET. */
@@ -28,15 +31,49 @@ export function extractRulesetOption(argv: string[]): { argv: string[]; ruleset:
   return { argv: rest, ruleset: ruleset ?? process.env.UPTABLES_RULESET ?? null };
 }
 
+/** Runs `fn` on the rule set of a file, under its lock; stores it when `fn` says it changed. */
+export function updateRulesetFile<T>(path: string, fn: (rules: RuleSet) => { result: T; changed: boolean }): T {
+  return withRulesetLock(path, () => {
+    const rules = loadRuleset(path);
+    const { result, changed } = fn(rules);
+    if (changed) storeRuleset(path, rules);
+    return result;
+  });
+}
+
 export function fileBackend(path: string): Backend {
   return {
-    update(fn) {
-      return withRulesetLock(path, () => {
-        const rules = loadRuleset(path);
-        const { result, changed } = fn(rules);
-        if (changed) storeRuleset(path, rules);
-        return result;
+    run(request) {
+      if (request.op === "conntrack") {
+        throw new NoBackendError("conntrack needs a running `uptables daemon` (a rule-set file holds no connections)");
+      }
+      const outcome = updateRulesetFile(path, (rules) => {
+        const result = applyRuleRequest(rules, request);
+        return { result, changed: result.changed };
       });
+      return { stdout: outcome.stdout, stderr: outcome.stderr, exitCode: outcome.exitCode };
+    },
+  };
+}
+
+export const NO_DAEMON_MESSAGE =
+  "no uptables daemon runs in this network namespace (start one with `uptables daemon`), or give --ruleset FILE";
+
+/** The daemon of the current network namespace, through its control socket. */
+export function daemonBackend(socketPath: string = socketPathForCurrentNetns()): Backend {
+  return {
+    run(request) {
+      try {
+        return requestSync(socketPath, request);
+      } catch (error) {
+        if (error instanceof ControlConnectError && (error.code === "ENOENT" || error.code === "ECONNREFUSED")) {
+          throw new NoBackendError(NO_DAEMON_MESSAGE);
+        }
+        if (error instanceof ControlConnectError && error.code === "EACCES") {
+          throw new NoBackendError(`cannot talk to the uptables daemon (${socketPath}): Permission denied (you must be root)`);
+        }
+        throw new NoBackendError((error as Error).message);
+      }
     },
   };
 }
@@ -45,8 +82,5 @@ export class NoBackendError extends Error {}
 
 export function openBackend(ruleset: string | null): Backend {
   if (ruleset !== null) return fileBackend(ruleset);
-  throw new NoBackendError(
-    "no rule set to work on: give --ruleset FILE (or set UPTABLES_RULESET) to use an iptables-save file; " +
-      "talking to a running `uptables daemon` is not available in this version",
-  );
+  return daemonBackend(process.env.UPTABLES_SOCKET ?? undefined);
 }

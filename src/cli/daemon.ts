@@ -16,6 +16,8 @@ import { HostReader } from "../datapath/host-reader.ts";
 import { PacketLoop } from "../datapath/loop.ts";
 import { cleanupLeftovers, Datapath, DatapathSetupError, TUN_PREFIX } from "../datapath/setup.ts";
 import { loadRuleset, RulesetFileError } from "./ruleset-file.ts";
+import { ControlServer, removeStaleSocket } from "../control/server.ts";
+import { socketPathForCurrentNetns } from "../control/protocol.ts";
 
 export const DAEMON_USAGE = `Usage: uptables daemon [options]
        uptables daemon --cleanup
@@ -128,6 +130,8 @@ export async function daemonMain(argv: readonly string[]): Promise<number> {
   if (args.cleanup) {
     try {
       const done = cleanupLeftovers(log);
+      const socketPath = socketPathForCurrentNetns();
+      if (await removeStaleSocket(socketPath)) done.push(`removed the stale control socket ${socketPath}`);
       for (const line of done) log(`cleanup: ${line}`);
       log(done.length === 0 ? "cleanup: nothing to remove" : `cleanup: ${done.length} change(s) undone`);
       return 0;
@@ -164,12 +168,14 @@ export async function daemonMain(argv: readonly string[]): Promise<number> {
   return new Promise<number>((resolve) => {
     let reader: HostReader | null = null;
     let loop: PacketLoop | null = null;
+    let control: ControlServer | null = null;
     let stopped = false;
     const stop = (code: number, why: string): void => {
       if (stopped) return;
       stopped = true;
       log(`stopping: ${why}`);
       reader?.stop();
+      control?.stopSync();
       loop?.stop();
       if (loop !== null) {
         const s = loop.stats;
@@ -218,9 +224,20 @@ export async function daemonMain(argv: readonly string[]): Promise<number> {
           { verbose: args.verbose, log, onFatal: (error) => stop(1, error.message) },
         );
         loop.start();
-        datapath.divert();
-        if (!datapath.ipForwardBefore) log("note: ip_forward was 0 here; the engine drops forwarded packets as the kernel would");
-        log(`ready (pid ${process.pid}): ${datapath.taken.map((t) => t.iface).join(", ")}${args.ruleset ? `, rules from ${args.ruleset}` : ", no rules (all ACCEPT)"}`);
+        // The control socket (uptables / uptables-save / uptables-restore / uptables conntrack
+        // without --ruleset): commands run on `rules` and are compiled into `engine`.
+        control = new ControlServer({ socketPath: socketPathForCurrentNetns(), rules, engine, log });
+        const server = control;
+        return server.start().then(() => {
+          if (stopped) {
+            server.stopSync();
+            return;
+          }
+          datapath.divert();
+          if (!datapath.ipForwardBefore) log("note: ip_forward was 0 here; the engine drops forwarded packets as the kernel would");
+          log(`control socket: ${server.socketPath}`);
+          log(`ready (pid ${process.pid}): ${datapath.taken.map((t) => t.iface).join(", ")}${args.ruleset ? `, rules from ${args.ruleset}` : ", no rules (all ACCEPT)"}`);
+        });
       })
       .catch((error: Error) => stop(1, `startup failed: ${error.message}`));
   });

@@ -1,7 +1,6 @@
 // Entry points of the three commands: argv in, stdout/stderr and exit code out.
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { Getopt, type LongOption } from "../core/iptables/getopt.ts";
-import { runIptables, runRestore, runSave } from "../core/iptables/run.ts";
 import { versionTag } from "../core/iptables/version.ts";
 import { extractRulesetOption, openBackend, type Backend } from "./backend.ts";
 import { RulesetFileError } from "./ruleset-file.ts";
@@ -38,10 +37,7 @@ export function uptablesMain(argv: string[], io: Io = processIo): number {
     return 0;
   }
   return withBackend("uptables", argv, io, (backend, rest) => {
-    const outcome = backend.update((rules) => {
-      const result = runIptables(rules, rest, "uptables");
-      return { result, changed: result.changed };
-    });
+    const outcome = backend.run({ op: "iptables", argv: rest });
     io.stdout(outcome.stdout);
     io.stderr(outcome.stderr);
     return outcome.exitCode;
@@ -113,10 +109,7 @@ export function uptablesSaveMain(argv: string[], io: Io = processIo, now: () => 
         return 1;
       }
       const date = ctime(now());
-      const outcome = backend.update((rules) => ({
-        result: runSave(rules, { counters, table }, { generatedBy: versionTag(program), date }),
-        changed: false,
-      }));
+      const outcome = backend.run({ op: "save", counters, table, date });
       if (file !== null) writeSync(file, outcome.stdout);
       else io.stdout(outcome.stdout);
       io.stderr(outcome.stderr);
@@ -228,10 +221,8 @@ export function uptablesRestoreMain(argv: string[], io: Io = processIo): number 
       io.stderr(`Can't open ${files[0]}: ${strerror(error)}\n`);
       return 1;
     }
-    const outcome = backend.update((rules) => {
-      const result = runRestore(rules, text, { counters, noflush, test, table, verbose }, program);
-      return { result, changed: result.changed };
-    });
+    const restoreOptions = { counters, noflush, test, verbose, ...(table === undefined ? {} : { table }) };
+    const outcome = backend.run({ op: "restore", text, options: restoreOptions });
     io.stdout(outcome.stdout);
     io.stderr(outcome.stderr);
     return outcome.exitCode;

@@ -1,5 +1,5 @@
 // `uptables`: iptables' command line, plus the subcommands iptables does not have
-// (simulate, bench, daemon; later conntrack, trace, lab).
+// (simulate, bench, daemon, conntrack; later trace, lab).
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { uptablesMain } from "./main.ts";
@@ -10,6 +10,7 @@ import { HostDescriptionError } from "../core/host/host-view.ts";
 import { RulesetFileError } from "./ruleset-file.ts";
 import { benchMain } from "./bench.ts";
 import { daemonMain } from "./daemon.ts";
+import { conntrackMain } from "../control/conntrack-cli.ts";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const DEFAULT_HOST = join(REPO, "lab/hosts/docker-host.json");
@@ -42,6 +43,8 @@ export async function main(argv: string[]): Promise<number> {
       return benchMain(argv.slice(1));
     case "daemon":
       return daemonMain(argv.slice(1));
+    case "conntrack":
+      return conntrackMain(argv.slice(1));
     default:
       return uptablesMain(argv);
   }
