@@ -3,35 +3,9 @@
 // scratch network namespace: the iptables-save text, the `iptables -L` line with and without -n,
 // and the refusals with their exit codes.
 import { describe, expect, it } from "vitest";
+import { appended, saved, listed, expectedRefusal } from "../../../support/extension-harness.ts";
 import { RuleSet } from "../../../../src/core/rules/model.ts";
-import { BACKEND, runIptables, runSave, VERSION } from "../../../../src/core/iptables/run.ts";
-
-const TAG = `uptables v${VERSION} (${BACKEND})`;
-const HINT = "Try `uptables -h' or 'uptables --help' for more information.\n";
-
-function appended(table: string, chain: string, args: readonly string[]): RuleSet {
-  const rules = new RuleSet();
-  const out = runIptables(rules, ["-t", table, "-A", chain, ...args]);
-  expect(out.stderr).toBe("");
-  expect(out.exitCode).toBe(0);
-  return rules;
-}
-
-function saved(rules: RuleSet, table: string): string[] {
-  return runSave(rules, { counters: false, table }).stdout.split("\n").filter((l) => l.startsWith("-A "));
-}
-
-/** The rule lines of `iptables -L CHAIN` (the two header lines dropped). */
-function listed(rules: RuleSet, table: string, chain: string, ...flags: string[]): string[] {
-  const out = runIptables(rules, ["-t", table, "-L", chain, ...flags]);
-  expect(out.exitCode).toBe(0);
-  return out.stdout.split("\n").slice(2, -1);
-}
-
-/** iptables' stderr: a parameter problem (exit 2) ends with the help hint, a kernel refusal (exit 4) does not. */
-function expectedRefusal(exitCode: number, message: string): { stderr: string; exitCode: number } {
-  return { stderr: exitCode === 2 ? `${TAG}: ${message}\n${HINT}` : `${TAG}: ${message}\n`, exitCode };
-}
+import { runIptables } from "../../../../src/core/iptables/run.ts";
 
 describe("udp: accepted rules as iptables saves and lists them", () => {
   // [table, chain, arguments, iptables-save after "-A CHAIN ", -L -n line, -L line]
