@@ -28,7 +28,9 @@ export function extractRulesetOption(argv: string[]): { argv: string[]; ruleset:
       rest.push(word);
     }
   }
-  return { argv: rest, ruleset: ruleset ?? process.env.UPTABLES_RULESET ?? null };
+  // An empty UPTABLES_RULESET counts as unset (a shell's `UPTABLES_RULESET= cmd`), as with --ruleset "".
+  const fromEnvironment = process.env.UPTABLES_RULESET;
+  return { argv: rest, ruleset: ruleset ?? (fromEnvironment ? fromEnvironment : null) };
 }
 
 /** Runs `fn` on the rule set of a file, under its lock; stores it when `fn` says it changed. */
