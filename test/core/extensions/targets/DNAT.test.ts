@@ -1,8 +1,9 @@
 // -j DNAT against what iptables 1.8.9 (nf_tables) printed for the same commands in a scratch
 // network namespace: iptables-save text, `iptables -L` lines, refusals and their exit codes.
 import { describe, expect, it } from "vitest";
+import { TAG, HINT, savedRules, listed, appendedToNat, targetData } from "./nat-harness.ts";
 import { RuleSet } from "../../../../src/core/rules/model.ts";
-import { BACKEND, runIptables, runSave, VERSION } from "../../../../src/core/iptables/run.ts";
+import { runIptables } from "../../../../src/core/iptables/run.ts";
 import {
   NF_NAT_RANGE_MAP_IPS,
   NF_NAT_RANGE_PERSISTENT,
@@ -12,34 +13,11 @@ import {
   type NatRange,
 } from "../../../../src/core/extensions/targets/nat-range.ts";
 
-const TAG = `uptables v${VERSION} (${BACKEND})`;
-const HINT = "Try `uptables -h' or 'uptables --help' for more information.\n";
-
 /** The rule lines of uptables-save for the nat table. */
-function savedRules(rules: RuleSet): string[] {
-  return runSave(rules, { counters: false, table: "nat" }).stdout.split("\n").filter((l) => l.startsWith("-A "));
-}
 
 /** The rule lines of `-L CHAIN` (without the chain and column headers). */
-function listed(rules: RuleSet, chain: string, numeric: boolean): string[] {
-  const out = runIptables(rules, ["-t", "nat", "-L", chain, ...(numeric ? ["-n"] : [])]);
-  expect(out.exitCode).toBe(0);
-  return out.stdout.split("\n").slice(2, -1);
-}
 
-function appended(args: readonly string[], chain = "PREROUTING"): RuleSet {
-  const rules = new RuleSet();
-  const out = runIptables(rules, ["-t", "nat", "-A", chain, ...args]);
-  expect(out.stderr).toBe("");
-  expect(out.exitCode).toBe(0);
-  return rules;
-}
-
-function targetData(rules: RuleSet, chain: string): NatRange {
-  const target = rules.tables.get("nat")!.chains.get(chain)!.rules[0]!.target;
-  if (target.kind !== "extension") throw new Error("not an extension target");
-  return target.data as NatRange;
-}
+const appended = (args: readonly string[], chain = "PREROUTING"): RuleSet => appendedToNat(chain, args);
 
 describe("DNAT accepted as iptables accepts it", () => {
   // [arguments, iptables-save after "-A PREROUTING ", -L -n last column, protocol columns (-n / names)]

@@ -1,8 +1,9 @@
 // -j MASQUERADE against what iptables 1.8.9 (nf_tables) printed for the same commands in a
 // scratch network namespace: iptables-save text, `iptables -L` lines, refusals and exit codes.
 import { describe, expect, it } from "vitest";
+import { TAG, HINT, savedRules, listed, appendedToNat } from "./nat-harness.ts";
 import { RuleSet } from "../../../../src/core/rules/model.ts";
-import { BACKEND, runIptables, runSave, VERSION } from "../../../../src/core/iptables/run.ts";
+import { runIptables } from "../../../../src/core/iptables/run.ts";
 import {
   NF_NAT_RANGE_PROTO_OFFSET,
   NF_NAT_RANGE_PROTO_RANDOM,
@@ -10,26 +11,7 @@ import {
   type NatRange,
 } from "../../../../src/core/extensions/targets/nat-range.ts";
 
-const TAG = `uptables v${VERSION} (${BACKEND})`;
-const HINT = "Try `uptables -h' or 'uptables --help' for more information.\n";
-
-function savedRules(rules: RuleSet): string[] {
-  return runSave(rules, { counters: false, table: "nat" }).stdout.split("\n").filter((l) => l.startsWith("-A "));
-}
-
-function listed(rules: RuleSet, chain: string, numeric: boolean): string[] {
-  const out = runIptables(rules, ["-t", "nat", "-L", chain, ...(numeric ? ["-n"] : [])]);
-  expect(out.exitCode).toBe(0);
-  return out.stdout.split("\n").slice(2, -1);
-}
-
-function appended(args: readonly string[], chain = "POSTROUTING"): RuleSet {
-  const rules = new RuleSet();
-  const out = runIptables(rules, ["-t", "nat", "-A", chain, ...args]);
-  expect(out.stderr).toBe("");
-  expect(out.exitCode).toBe(0);
-  return rules;
-}
+const appended = (args: readonly string[], chain = "POSTROUTING"): RuleSet => appendedToNat(chain, args);
 
 describe("MASQUERADE accepted as iptables accepts it", () => {
   // [arguments, iptables-save after "-A POSTROUTING ", -L -n line, -L line]
