@@ -3,7 +3,8 @@
 // once, uptables conntrack -L shows the connection, and the socket goes away with the daemon.
 // Needs root, namespaces, iproute2, curl and the native TUN build. Under CI=true a machine that
 // cannot run these fails the file; elsewhere it is skipped, loudly.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { startChild, waitExit } from "../support/processes.ts";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -41,39 +42,6 @@ const dirs: string[] = [];
 function sh(ns: Netns, script: string): void {
   const r = ns.script(`set -e\n${script}`);
   if (r.exitCode !== 0) throw new Error(`script in ${ns.name} failed (${r.exitCode}): ${r.stderr}\n${script}`);
-}
-
-function startChild(ns: Netns, argv: string[], readyText: string, env: NodeJS.ProcessEnv = process.env): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn("ip", ["netns", "exec", ns.name, ...argv], { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  let output = "";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${argv.join(" ")}: no "${readyText}" after 30 s:\n${output}`)), 30_000);
-    const onData = (d: Buffer): void => {
-      output += d.toString();
-      if (output.includes(readyText)) {
-        clearTimeout(timer);
-        resolve({ child, output: () => output });
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.on("exit", (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`${argv.join(" ")} exited (${code ?? signal}) before "${readyText}":\n${output}`));
-    });
-  });
-}
-
-function waitExit(child: ChildProcess, timeoutMs = 20_000): Promise<number | string> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode!);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`pid ${child.pid} did not exit in ${timeoutMs} ms`)), timeoutMs);
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      resolve(code ?? signal!);
-    });
-  });
 }
 
 afterEach(async () => {
@@ -124,7 +92,7 @@ ip link set eth0 up
 sysctl -qw net.ipv4.ip_forward=1`);
     sh(container, "ip link set lo up\nip addr add 172.17.0.2/16 dev eth0\nip link set eth0 up\nip route add default via 172.17.0.1");
     sh(outside, "ip link set lo up\nip addr add 192.168.0.50/24 dev eth0\nip link set eth0 up");
-    await startChild(container, ["node", "-e", SERVER], "listening");
+    await startChild(container, ["node", "-e", SERVER], "listening", { track: children });
 
     // No daemon yet: a clear message.
     const none = cli(host, ["-t", "nat", "-L", "-n"]);
@@ -133,7 +101,7 @@ sysctl -qw net.ipv4.ip_forward=1`);
 
     const stateDir = mkdtempSync(join(tmpdir(), "upt-control-state-"));
     dirs.push(stateDir);
-    const daemon = await startChild(host, ["node", "--import", "tsx", ENTRY, "--ruleset", RULES], "ready (pid", { ...process.env, UPTABLES_STATE_DIR: stateDir });
+    const daemon = await startChild(host, ["node", "--import", "tsx", ENTRY, "--ruleset", RULES], "ready (pid", { env: { ...process.env, UPTABLES_STATE_DIR: stateDir }, track: children });
     const inode = host.exec(["stat", "-L", "-c", "%i", "/proc/self/ns/net"]).stdout.trim();
     const socketPath = `/run/uptables/${inode}.sock`;
     expect(daemon.output()).toContain(`control socket: ${socketPath}`);

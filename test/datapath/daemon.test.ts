@@ -11,7 +11,8 @@
 // namespace. A daemon killed with SIGKILL leaves rules behind; `--cleanup` must remove them.
 // Needs root, namespaces, iproute2, iptables, curl and the native TUN build; tcpdump for the TTLs.
 // Under CI=true a machine that cannot run these fails the file; elsewhere it is skipped, loudly.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { startChild, waitExit } from "../support/processes.ts";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -57,39 +58,6 @@ function sh(ns: Netns, script: string): string {
   const r = ns.script(`set -e\n${script}`);
   if (r.exitCode !== 0) throw new Error(`script in ${ns.name} failed (${r.exitCode}): ${r.stderr}\n${script}`);
   return r.stdout;
-}
-
-/** Spawns argv in a namespace and waits until `readyText` appears in its output. */
-function startChild(ns: Netns, argv: string[], readyText: string, env: NodeJS.ProcessEnv = process.env, timeoutMs = 30_000): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn("ip", ["netns", "exec", ns.name, ...argv], { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${argv.join(" ")}: no "${readyText}" after ${timeoutMs} ms:\n${output}`)), timeoutMs);
-    const onData = (d: Buffer): void => {
-      output += d.toString();
-      if (output.includes(readyText)) {
-        clearTimeout(timer);
-        resolve({ child, output: () => output });
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.on("exit", (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`${argv.join(" ")} exited (${code ?? signal}) before "${readyText}":\n${output}`));
-    });
-  });
-}
-
-function waitExit(child: ChildProcess, timeoutMs = 20_000): Promise<number | string> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode!);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`pid ${child.pid} did not exit in ${timeoutMs} ms`)), timeoutMs);
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      resolve(code ?? signal!);
-    });
-  });
 }
 
 const SERVER = (address: string): string =>
@@ -225,7 +193,7 @@ function daemonEnv(): NodeJS.ProcessEnv {
 }
 
 function startDaemon(lab: Lab, env: NodeJS.ProcessEnv, extra: string[] = []): Promise<{ child: ChildProcess; output: () => string }> {
-  return startChild(lab.host, ["node", "--import", "tsx", ENTRY, "--ruleset", RULES, ...extra], "ready (pid", env).then((d) => {
+  return startChild(lab.host, ["node", "--import", "tsx", ENTRY, "--ruleset", RULES, ...extra], "ready (pid", { env }).then((d) => {
     lab.children.push(d.child);
     return d;
   });
