@@ -6,6 +6,7 @@ import type { Counters, InterfaceMatch, Rule, Table } from "../rules/model.ts";
 import { chainsInOrder } from "../rules/model.ts";
 import { HOOK_INDEX, type Hook } from "../rules/hooks.ts";
 import type { TableName } from "../rules/tables.ts";
+import { buildChainIndex, type ChainIndex } from "./chain-index.ts";
 import { NF_ACCEPT, NF_DROP, XT_RETURN } from "./verdict.ts";
 
 export const enum RuleAction {
@@ -106,6 +107,8 @@ export interface CompiledChain {
   readonly hook: Hook | null;
   readonly rules: readonly CompiledRule[];
   readonly columns: ChainColumns;
+  /** For long chains: which rules a packet's addresses can match (null: scan every rule). */
+  readonly index: ChainIndex | null;
   readonly policy: number;
   readonly policyCounters: Counters;
 }
@@ -198,13 +201,19 @@ export function compileTable(table: Table): CompiledTable {
   const indexOf = new Map(ordered.map((c, i) => [c.name, i]));
   const chains: CompiledChain[] = ordered.map((chain) => {
     const rules = chain.rules.map((rule, i) => compileRule(rule, i + 1, indexOf));
+    const columns = chainColumns(rules);
     return {
       name: chain.name,
       hook: chain.hook,
       policy: chain.policy === null ? NF_ACCEPT : POLICY[chain.policy]!,
       policyCounters: chain.policyCounters,
       rules,
-      columns: chainColumns(rules),
+      columns,
+      index: buildChainIndex(
+        rules.length,
+        { mask: columns.sourceMask, address: columns.sourceAddress, inverted: (i) => (columns.flags[i]! & FLAG_SOURCE_INVERTED) !== 0 },
+        { mask: columns.destinationMask, address: columns.destinationAddress, inverted: (i) => (columns.flags[i]! & FLAG_DESTINATION_INVERTED) !== 0 },
+      ),
     };
   });
   const hookChain = new Int32Array(5).fill(-1);

@@ -15,6 +15,7 @@ import {
   type CompiledRule,
   type CompiledTable,
 } from "./compile.ts";
+import { nextCandidate } from "./chain-index.ts";
 import type { MatchFunction } from "../extensions/extension.ts";
 import type { PacketContext } from "./packet-context.ts";
 import { NF_ACCEPT, NF_DROP, XT_CONTINUE, XT_RETURN } from "./verdict.ts";
@@ -67,6 +68,8 @@ export function walkTable(table: CompiledTable, ctx: PacketContext, stack: WalkS
   let i = 0;
   for (;;) {
     const rules = chain.rules;
+    // A long chain's index skips the rules this packet's addresses cannot match.
+    if (chain.index !== null) i = nextCandidate(chain.index, i, ctx.source, ctx.destination);
     if (i >= rules.length) {
       if (chain.hook !== null && depth === 0) {
         // Off the end of the built-in chain: its policy decides.
