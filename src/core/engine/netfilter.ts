@@ -71,6 +71,16 @@ export interface NatSnapshot {
 
 export type Tracer = (event: TraceEvent) => void;
 
+/**
+ * `uptables trace`'s hook into the engine (src/core/trace/monitor.ts): asked once per packet as it
+ * arrives whether to trace it, then told each step of the packets it (or a -j TRACE rule) marked.
+ */
+export interface TraceMonitor {
+  begin(ctx: PacketContext): boolean;
+  event(event: TraceEvent, ctx: PacketContext): void;
+  end(result: PacketResult): void;
+}
+
 export interface EngineOptions {
   readonly host: HostView;
   readonly conntrack?: ConntrackOptions;
@@ -106,6 +116,8 @@ export class Netfilter {
   readonly nat: Nat;
   readonly drops: DropCounters = emptyDropCounters();
   tracer: Tracer | null = null;
+  /** Null unless `uptables trace` watches: then one test per packet, and only marked packets are traced. */
+  private monitor: TraceMonitor | null = null;
 
   // The compiled tables, null where the rule set does not have them (fields, not a record: the
   // per-packet path reads them several times).
@@ -151,7 +163,25 @@ export class Netfilter {
     ctx.now = now;
     ctx.inInterface = inInterface;
     if (bad) return this.drop(null, bad);
-    return this.receiveLoaded(ctx, result);
+    if (this.monitor === null) return this.receiveLoaded(ctx, result);
+    if (this.monitor.begin(ctx)) ctx.traced = true;
+    return this.traced(ctx, this.receiveLoaded(ctx, result));
+  }
+
+  /**
+   * Attaches `uptables trace` (or detaches it with null). It replaces `tracer`: events reach the
+   * monitor only for packets marked traced (by its filter or a -j TRACE rule).
+   */
+  setTraceMonitor(monitor: TraceMonitor | null): void {
+    this.monitor = monitor;
+    this.tracer = monitor === null ? null : (event) => {
+      if (this.ctx.traced) monitor.event(event, this.ctx);
+    };
+  }
+
+  private traced(ctx: PacketContext, result: PacketResult): PacketResult {
+    if (ctx.traced && this.monitor !== null) this.monitor.end(result);
+    return result;
   }
 
   /** A packet the host itself sends: OUTPUT, re-route, POSTROUTING (looped back if local). */
@@ -163,6 +193,12 @@ export class Netfilter {
     ctx.conntrack = this.conntrack.table;
     ctx.now = now;
     if (bad) return this.drop(null, bad);
+    if (this.monitor === null) return this.sendLoaded(ctx, result);
+    if (this.monitor.begin(ctx)) ctx.traced = true;
+    return this.traced(ctx, this.sendLoaded(ctx, result));
+  }
+
+  private sendLoaded(ctx: PacketContext, result: PacketResult): PacketResult {
     result.path = "output";
     const initial = this.host.route(ctx.destination);
     if (!initial) return this.drop("OUTPUT", "no-route");
