@@ -11,6 +11,7 @@ import { RulesetFileError } from "./ruleset-file.ts";
 import { benchMain } from "./bench.ts";
 import { daemonMain } from "./daemon.ts";
 import { conntrackMain } from "../control/conntrack-cli.ts";
+import { labMain } from "./lab.ts";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const DEFAULT_HOST = join(REPO, "lab/hosts/docker-host.json");
@@ -45,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
       return daemonMain(argv.slice(1));
     case "conntrack":
       return conntrackMain(argv.slice(1));
+    case "lab":
+      return labMain(argv.slice(1));
     default:
       return uptablesMain(argv);
   }
