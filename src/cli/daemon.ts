@@ -13,8 +13,9 @@ import { CompileError } from "../core/engine/compile.ts";
 import { Netfilter } from "../core/engine/netfilter.ts";
 import { RuleSet } from "../core/rules/model.ts";
 import { HostReader } from "../datapath/host-reader.ts";
+import { InterfaceFollower, takeableInterfaces, type LinkSummary } from "../datapath/interface-follower.ts";
 import { PacketLoop } from "../datapath/loop.ts";
-import { cleanupLeftovers, Datapath, DatapathSetupError, TUN_PREFIX } from "../datapath/setup.ts";
+import { cleanupLeftovers, Datapath, DatapathSetupError } from "../datapath/setup.ts";
 import { loadRuleset, RulesetFileError } from "./ruleset-file.ts";
 import { ControlServer, removeStaleSocket } from "../control/server.ts";
 import { socketPathForCurrentNetns } from "../control/protocol.ts";
@@ -27,7 +28,8 @@ each taken interface X gets a TUN upt-X, locally generated packets go through up
 uptables engine filters and NATs them in place of the kernel's netfilter.
 
 Options:
-  --interfaces a,b         interfaces to take over (default: all but lo and bridge ports)
+  --interfaces a,b         interfaces to take over (default: all but lo and bridge ports, and
+                           those that appear while it runs; gone ones are given back)
   --ruleset FILE           initial rule set (an iptables-save file); default: empty, all ACCEPT
   --verbose                a log line per packet
   --force-kernel-rules     start even if kernel iptables/nftables rules exist here
@@ -95,16 +97,9 @@ function log(line: string): void {
   process.stderr.write(`uptables daemon: ${line}\n`);
 }
 
-/** All interfaces but lo, bridge/bond ports (their packets reach IP as the master) and our TUNs. */
+/** The interfaces taken over at start without --interfaces (see interface-follower.ts). */
 function defaultInterfaces(): string[] {
-  const links = JSON.parse(execFileSync("ip", ["-j", "-d", "link", "show"], { encoding: "utf8" })) as {
-    ifname: string;
-    master?: string;
-    linkinfo?: { info_kind?: string };
-  }[];
-  return links
-    .filter((l) => l.ifname !== "lo" && l.master === undefined && !(l.ifname.startsWith(TUN_PREFIX) && l.linkinfo?.info_kind === "tun"))
-    .map((l) => l.ifname);
+  return takeableInterfaces(JSON.parse(execFileSync("ip", ["-j", "link", "show"], { encoding: "utf8" })) as LinkSummary[]);
 }
 
 export async function daemonMain(argv: readonly string[]): Promise<number> {
@@ -196,11 +191,14 @@ export async function daemonMain(argv: readonly string[]): Promise<number> {
 
     const exclude = (name: string): boolean => datapath.tunNames.has(name);
     let engine: Netfilter | null = null;
+    // Without --interfaces, interfaces that appear (or go) while the daemon runs are taken over (released).
+    let follower: InterfaceFollower | null = null;
     reader = new HostReader(
       exclude,
       datapath.ipForwardBefore,
       (snapshot) => {
         if (engine === null || stopped) return;
+        follower?.update(snapshot.addrs);
         engine.host = snapshot.view;
         datapath.syncOutputTable(snapshot.view, snapshot.routes);
         log(`host changed: ${snapshot.view.describe().replace(/\n/g, "; ")}`);
@@ -224,6 +222,10 @@ export async function daemonMain(argv: readonly string[]): Promise<number> {
           { verbose: args.verbose, log, onFatal: (error) => stop(1, error.message) },
         );
         loop.start();
+        if (args.interfaces === null) {
+          follower = new InterfaceFollower(datapath, loop, log);
+          follower.update(snapshot.addrs); // what appeared since the interfaces were listed
+        }
         // The control socket (uptables / uptables-save / uptables-restore / uptables conntrack
         // without --ruleset): commands run on `rules` and are compiled into `engine`.
         control = new ControlServer({ socketPath: socketPathForCurrentNetns(), rules, engine, log });

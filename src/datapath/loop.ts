@@ -74,7 +74,7 @@ class TunPump {
   private readonly outLengths: Uint32Array;
 
   constructor(
-    private readonly tun: TunDevice,
+    readonly tun: TunDevice,
     /** The interface the TUN stands for, or null for upt-OUTPUT. */
     private readonly iface: string | null,
     private readonly engine: () => Netfilter,
@@ -176,6 +176,19 @@ export class PacketLoop {
       const removed = this.engine.collectGarbage(Date.now(), gcBudget);
       if (removed > 0 && this.options.verbose) this.options.log(`conntrack: ${removed} expired entries removed`);
     }, gcIntervalMs);
+  }
+
+  /** Pumps one more TUN: an interface taken over while the daemon runs. */
+  add(tun: TunDevice, iface: string): void {
+    const pump = new TunPump(tun, iface, () => this.engine, this.stats, this.options);
+    this.pumps.push(pump);
+    if (this.gcTimer !== null) pump.start();
+  }
+
+  /** Forgets a TUN whose interface was released (the datapath closed it). */
+  remove(tun: TunDevice): void {
+    const at = this.pumps.findIndex((p) => p.tun === tun);
+    if (at >= 0) this.pumps.splice(at, 1);
   }
 
   stop(): void {

@@ -16,6 +16,8 @@
 //     accept_local=1, send_redirects=0.
 // Every change is appended to a journal, /run/uptables/datapath-<netns inode>.json, BEFORE it is
 // made (old sysctl values included); teardown() undoes the journal in reverse order and removes it.
+// Interfaces can also be taken over and released while the daemon runs (takeOver/release, driven by
+// interface-follower.ts): the same journal records them, so shutdown and --cleanup undo them too.
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
@@ -357,6 +359,8 @@ export class Datapath {
   private readonly journal: Journal;
   private readonly path: string;
   private torn = false;
+  /** divert() ran: interfaces taken over from now on get their rules at once. */
+  private diverted = false;
   private outputRoutes = new Map<string, string>();
 
   private constructor(private readonly log: Logger) {
@@ -421,15 +425,7 @@ export class Datapath {
       dp.setSysctl(sysctlPath("net.ipv4.conf.all.rp_filter"), "0");
       dp.setSysctl(sysctlPath("net.ipv4.conf.all.send_redirects"), "0");
       dp.setSysctl(sysctlPath("net.ipv4.ip_forward"), "1");
-      const sorted = [...options.interfaces].sort();
-      sorted.forEach((iface, i) => {
-        const tunName = tunNameFor(iface);
-        const tun = dp.openTun(tunName);
-        const table = TABLE_BASE + i;
-        dp.record({ kind: "table", table });
-        ip(["route", "add", "default", "dev", tunName, "table", String(table)]);
-        dp.taken.push({ iface, tunName, table, tun });
-      });
+      for (const iface of [...options.interfaces].sort()) dp.attach(iface);
       dp.output = dp.openTun(OUTPUT_TUN);
       dp.record({ kind: "table", table: OUTPUT_TABLE });
       return dp;
@@ -437,6 +433,78 @@ export class Datapath {
       dp.teardown();
       throw error;
     }
+  }
+
+  /** Gives `iface` its TUN and routing table (`default dev upt-X`), the lowest table number free. */
+  private attach(iface: string): TakenInterface {
+    const tunName = tunNameFor(iface);
+    const used = new Set(this.taken.map((t) => t.table));
+    let table = TABLE_BASE;
+    while (used.has(table)) table++;
+    const tun = this.openTun(tunName);
+    this.record({ kind: "table", table });
+    ip(["route", "add", "default", "dev", tunName, "table", String(table)]);
+    const taken = { iface, tunName, table, tun };
+    this.taken.push(taken);
+    return taken;
+  }
+
+  /** The policy rules that send `iface`'s TCP, UDP and ICMP into its TUN's table. */
+  private static divertSpecs(t: TakenInterface): string[][] {
+    return DIVERTED_PROTOCOLS.map((proto) => ["pref", String(PREF_DIVERT), "iif", t.iface, "ipproto", proto, "lookup", String(t.table)]);
+  }
+
+  /**
+   * Takes over an interface that appeared while the daemon runs: its TUN, table and (once divert()
+   * ran) its rules, journaled like the ones made at start. On failure what was made is undone and
+   * a DatapathSetupError thrown; the interfaces already taken are not touched.
+   */
+  takeOver(iface: string): TakenInterface {
+    if (this.torn) throw new DatapathSetupError(`cannot take over ${iface}: the datapath is being removed`);
+    if (this.taken.some((t) => t.iface === iface)) throw new DatapathSetupError(`${iface} is taken over already`);
+    if (iface === "lo" || iface.startsWith(TUN_PREFIX)) throw new DatapathSetupError(`${iface} cannot be taken over`);
+    const tunName = tunNameFor(iface);
+    const clash = this.taken.find((t) => t.tunName === tunName);
+    if (clash !== undefined) throw new DatapathSetupError(`${iface} and ${clash.iface} map to the same TUN name ${tunName}`);
+    if (this.taken.length >= MAX_INTERFACES) throw new DatapathSetupError(`cannot take over ${iface}: at most ${MAX_INTERFACES} interfaces`);
+    const journalLength = this.journal.entries.length;
+    let taken: TakenInterface | null = null;
+    try {
+      taken = this.attach(iface);
+      if (this.diverted) for (const spec of Datapath.divertSpecs(taken)) this.addRule(spec);
+      return taken;
+    } catch (error) {
+      const made = this.journal.entries.splice(journalLength);
+      if (taken !== null) {
+        this.taken.splice(this.taken.indexOf(taken), 1);
+        taken.tun.close();
+      }
+      undoEntries(made, this.log);
+      this.save();
+      throw error instanceof DatapathSetupError ? error : new DatapathSetupError(`cannot take over ${iface}: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * Gives an interface back to the kernel (it went away, or became a bridge port): its rules are
+   * deleted first, then its TUN closed (the kernel deletes it) and its table flushed, and the
+   * journal forgets them. Returns the TUN that was closed, or null when `iface` was not taken.
+   */
+  release(iface: string): TunDevice | null {
+    const at = this.taken.findIndex((t) => t.iface === iface);
+    if (at < 0) return null;
+    const t = this.taken[at]!;
+    const specs = new Set(Datapath.divertSpecs(t).map((spec) => spec.join(" ")));
+    const mine = (e: JournalEntry): boolean =>
+      (e.kind === "rule-added" && specs.has(e.spec.join(" "))) || (e.kind === "tun" && e.name === t.tunName) || (e.kind === "table" && e.table === t.table);
+    const entries = this.journal.entries.filter(mine);
+    undoEntries(entries.filter((e) => e.kind !== "tun"), this.log);
+    t.tun.close();
+    undoEntries(entries.filter((e) => e.kind === "tun"), this.log);
+    this.taken.splice(at, 1);
+    this.journal.entries = this.journal.entries.filter((e) => !mine(e));
+    this.save();
+    return t.tun;
   }
 
   private openTun(name: string): TunDevice {
@@ -504,9 +572,8 @@ export class Datapath {
   /** Adds the policy rules that divert traffic into the TUNs (recipe step 3). */
   divert(): void {
     this.addRule(["pref", String(PREF_LOOPBACK), "to", "127.0.0.0/8", "lookup", "local"]);
-    for (const t of this.taken) {
-      for (const proto of DIVERTED_PROTOCOLS) this.addRule(["pref", String(PREF_DIVERT), "iif", t.iface, "ipproto", proto, "lookup", String(t.table)]);
-    }
+    for (const t of this.taken) for (const spec of Datapath.divertSpecs(t)) this.addRule(spec);
+    this.diverted = true;
     this.addRule(["pref", String(PREF_OUTPUT), "iif", "lo", "lookup", String(OUTPUT_TABLE)]);
     this.addRule(["pref", String(PREF_LOCAL), "lookup", "local"]);
     const rules = ipJson<IpRule[]>(["rule", "show"]);

@@ -3,59 +3,24 @@
 // once, uptables conntrack -L shows the connection, and the socket goes away with the daemon.
 // Needs root, namespaces, iproute2, curl and the native TUN build. Under CI=true a machine that
 // cannot run these fails the file; elsewhere it is skipped, loudly.
-import type { ChildProcess } from "node:child_process";
 import { startChild, waitExit } from "../support/processes.ts";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { tunAddonProblem } from "../../src/io/tun.ts";
 import { runIptables } from "../../src/core/iptables/run.ts";
-import { destroyAllNetns, IN_CI, kernelTestProblem, Netns } from "../support/netns.ts";
+import { destroyAllNetns, Netns } from "../support/netns.ts";
 import { rulesFromSave } from "../support/engine.ts";
+import { REPO_ROOT as REPO } from "../support/corpus.ts";
+import { DAEMON_ENTRY as ENTRY, daemonTestsCannotRun, DOCKER_RULES as RULES, PEER_SERVER, Scratch, UPTABLES_CLI as CLI, wireDockerHost } from "../support/datapath-lab.ts";
 
-const REPO = fileURLToPath(new URL("../..", import.meta.url));
-const RULES = join(REPO, "lab/rulesets/docker-27-default.rules");
-const ENTRY = join(REPO, "src/cli/daemon-entry.ts");
-const CLI = join(REPO, "bin/uptables.mjs");
-
-function problem(): string | null {
-  const kernel = kernelTestProblem(["ip", "curl"]);
-  if (kernel !== null) return kernel;
-  if (!existsSync("/dev/net/tun")) return "/dev/net/tun is missing (modprobe tun)";
-  return tunAddonProblem();
-}
-
-const why = problem();
-if (why !== null) {
-  if (IN_CI) throw new Error(`control socket tests need root, network namespaces, curl and the TUN addon, and CI=true forbids skipping them: ${why}`);
-  console.warn(`[skipped] uptables control socket tests: ${why}`);
-}
-
+const why = daemonTestsCannotRun("uptables control socket tests", ["ip", "curl"]);
 afterAll(() => destroyAllNetns());
+const scratch = new Scratch();
+const { namespaces, children, dirs } = scratch;
+afterEach(() => scratch.cleanup());
 
-const namespaces: Netns[] = [];
-const children: ChildProcess[] = [];
-const dirs: string[] = [];
-
-function sh(ns: Netns, script: string): void {
-  const r = ns.script(`set -e\n${script}`);
-  if (r.exitCode !== 0) throw new Error(`script in ${ns.name} failed (${r.exitCode}): ${r.stderr}\n${script}`);
-}
-
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await waitExit(child);
-    }
-  }
-  for (const ns of namespaces.splice(0)) ns.destroy();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-const SERVER = `require("http").createServer((q,s)=>s.end("peer "+q.socket.remoteAddress.replace(/^::ffff:/,""))).listen(80,"172.17.0.2",()=>console.log("listening"))`;
+const SERVER = PEER_SERVER("172.17.0.2");
 
 function curl(ns: Netns, url: string, seconds = 5): { body: string; exit: number } {
   const r = ns.exec(["curl", "-s", "-m", String(seconds), url], { timeoutMs: (seconds + 5) * 1000 });
@@ -80,18 +45,7 @@ describe.skipIf(why !== null)("the CLI talks to the daemon of its namespace", ()
     const container = Netns.create();
     const outside = Netns.create();
     namespaces.push(host, container, outside);
-    sh(host, `ip link set lo up
-ip link add docker0 type bridge
-ip addr add 172.17.0.1/16 dev docker0
-ip link set docker0 up
-ip link add vethc type veth peer name eth0 netns ${container.name}
-ip link set vethc master docker0 up
-ip link add eth0 type veth peer name eth0 netns ${outside.name}
-ip addr add 192.168.0.100/24 dev eth0
-ip link set eth0 up
-sysctl -qw net.ipv4.ip_forward=1`);
-    sh(container, "ip link set lo up\nip addr add 172.17.0.2/16 dev eth0\nip link set eth0 up\nip route add default via 172.17.0.1");
-    sh(outside, "ip link set lo up\nip addr add 192.168.0.50/24 dev eth0\nip link set eth0 up");
+    wireDockerHost(host, container, outside);
     await startChild(container, ["node", "-e", SERVER], "listening", { track: children });
 
     // No daemon yet: a clear message.

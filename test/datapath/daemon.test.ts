@@ -16,27 +16,11 @@ import { startChild, waitExit } from "../support/processes.ts";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { tunAddonProblem } from "../../src/io/tun.ts";
-import { destroyAllNetns, findProgram, IN_CI, kernelTestProblem, Netns, run } from "../support/netns.ts";
+import { destroyAllNetns, findProgram, Netns, run } from "../support/netns.ts";
+import { DAEMON_ENTRY as ENTRY, daemonTestsCannotRun, DEFAULT_RULES, DOCKER_RULES as RULES, hostState, PEER_SERVER, wireDockerHost } from "../support/datapath-lab.ts";
 
-const REPO = fileURLToPath(new URL("../..", import.meta.url));
-const RULES = join(REPO, "lab/rulesets/docker-27-default.rules");
-const ENTRY = join(REPO, "src/cli/daemon-entry.ts");
-
-function problem(): string | null {
-  const kernel = kernelTestProblem(["ip", "iptables", "iptables-save", "iptables-restore", "curl"]);
-  if (kernel !== null) return kernel;
-  if (!existsSync("/dev/net/tun")) return "/dev/net/tun is missing (modprobe tun)";
-  return tunAddonProblem();
-}
-
-const why = problem();
-if (why !== null) {
-  if (IN_CI) throw new Error(`daemon tests need root, network namespaces, iptables, curl and the TUN addon, and CI=true forbids skipping them: ${why}`);
-  console.warn(`[skipped] uptables daemon tests: ${why}`);
-}
+const why = daemonTestsCannotRun("uptables daemon tests", ["ip", "iptables", "iptables-save", "iptables-restore", "curl"]);
 const HAVE_TCPDUMP = findProgram("tcpdump") !== null;
 if (why === null && !HAVE_TCPDUMP) console.warn("[partly skipped] uptables daemon tests: no tcpdump, so the TTL checks do not run");
 
@@ -54,33 +38,13 @@ interface Lab {
 const labs: Lab[] = [];
 const stateDirs: string[] = [];
 
-function sh(ns: Netns, script: string): string {
-  const r = ns.script(`set -e\n${script}`);
-  if (r.exitCode !== 0) throw new Error(`script in ${ns.name} failed (${r.exitCode}): ${r.stderr}\n${script}`);
-  return r.stdout;
-}
-
-const SERVER = (address: string): string =>
-  `require("http").createServer((q,s)=>s.end("peer "+q.socket.remoteAddress.replace(/^::ffff:/,""))).listen(80,"${address}",()=>console.log("listening"))`;
-
 async function buildLab(): Promise<Lab> {
   const lab: Lab = { host: Netns.create(), container: Netns.create(), outside: Netns.create(), children: [] };
   labs.push(lab);
   const { host: h, container: c, outside: o } = lab;
-  sh(h, `ip link set lo up
-ip link add docker0 type bridge
-ip addr add 172.17.0.1/16 dev docker0
-ip link set docker0 up
-ip link add vethc type veth peer name eth0 netns ${c.name}
-ip link set vethc master docker0 up
-ip link add eth0 type veth peer name eth0 netns ${o.name}
-ip addr add 192.168.0.100/24 dev eth0
-ip link set eth0 up
-sysctl -qw net.ipv4.ip_forward=1`);
-  sh(c, "ip link set lo up\nip addr add 172.17.0.2/16 dev eth0\nip link set eth0 up\nip route add default via 172.17.0.1");
-  sh(o, "ip link set lo up\nip addr add 192.168.0.50/24 dev eth0\nip link set eth0 up");
+  wireDockerHost(h, c, o);
   for (const [ns, address] of [[c, "172.17.0.2"], [o, "192.168.0.50"]] as const) {
-    const { child } = await startChild(ns, ["node", "-e", SERVER(address)], "listening");
+    const { child } = await startChild(ns, ["node", "-e", PEER_SERVER(address)], "listening");
     lab.children.push(child);
   }
   return lab;
@@ -162,29 +126,6 @@ function checkOutcome(outcome: Outcome): void {
   expect({ published: outcome.published, egress: outcome.egress, closedPortExit: outcome.closedPortExit }).toEqual(EXPECTED);
   if (HAVE_TCPDUMP) expect(outcome.ttls).toEqual(EXPECTED_TTLS);
 }
-
-// --- what the host namespace looks like ----------------------------------------------------------
-
-interface HostState {
-  rules: string;
-  links: string[];
-  tables: string[];
-  sysctls: Record<string, string>;
-}
-
-function hostState(ns: Netns): HostState {
-  const rules = ns.exec(["ip", "rule", "show"]).stdout;
-  const links = (JSON.parse(ns.exec(["ip", "-j", "link", "show"]).stdout) as { ifname: string }[]).map((l) => l.ifname).sort();
-  const routes = JSON.parse(ns.exec(["ip", "-j", "route", "show", "table", "all"]).stdout) as { table?: string }[];
-  const tables = [...new Set(routes.map((r) => r.table ?? "main"))].sort();
-  const sysctls: Record<string, string> = {};
-  for (const key of ["net.ipv4.ip_forward", "net.ipv4.conf.all.rp_filter", "net.ipv4.conf.all.send_redirects", "net.ipv4.conf.all.accept_local"]) {
-    sysctls[key] = ns.exec(["sysctl", "-n", key]).stdout.trim();
-  }
-  return { rules, links, tables, sysctls };
-}
-
-const DEFAULT_RULES = "0:\tfrom all lookup local\n32766:\tfrom all lookup main\n32767:\tfrom all lookup default\n";
 
 function daemonEnv(): NodeJS.ProcessEnv {
   const dir = mkdtempSync(join(tmpdir(), "upt-daemon-state-"));
