@@ -1,5 +1,5 @@
 // `uptables`: iptables' command line, plus the subcommands iptables does not have
-// (simulate, bench, daemon, conntrack; later trace, lab).
+// (simulate, bench, daemon, conntrack, trace, lab).
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { uptablesMain } from "./main.ts";
@@ -11,6 +11,7 @@ import { RulesetFileError } from "./ruleset-file.ts";
 import { benchMain } from "./bench.ts";
 import { daemonMain } from "./daemon.ts";
 import { conntrackMain } from "../control/conntrack-cli.ts";
+import { traceMain } from "./trace.ts";
 import { labMain } from "./lab.ts";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -46,6 +47,8 @@ export async function main(argv: string[]): Promise<number> {
       return daemonMain(argv.slice(1));
     case "conntrack":
       return conntrackMain(argv.slice(1));
+    case "trace":
+      return traceMain(argv.slice(1));
     case "lab":
       return labMain(argv.slice(1));
     default:

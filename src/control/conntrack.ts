@@ -2,6 +2,7 @@
 // basic filters (-p, -s, -d, --sport, --dport; -r/-q for the reply direction). Lines as
 // listing.ts formats them, conntrack-tools' closing line on stderr.
 import { formatConnection } from "../core/conntrack/listing.ts";
+import { CONNTRACK_EVENT_TYPES, type ConntrackEventType } from "../core/conntrack/events.ts";
 import type { ConntrackTable } from "../core/conntrack/table.ts";
 import { parseDottedQuad } from "../core/net/ipv4-address.ts";
 import { parseProtocol } from "../core/net/protocols.ts";
@@ -15,6 +16,7 @@ Commands (on the connection table of this network namespace's uptables daemon):
   -L, --dump      list the connections
   -D, --delete    delete the connections that match the filters
   -F, --flush     delete every connection
+  -E, --event     show connection events as they happen, until Ctrl-C ([NEW], [UPDATE], [DESTROY])
 
 Filters:
   -p, --proto PROTO                  layer 4 protocol (tcp, udp, icmp or a number)
@@ -24,9 +26,10 @@ Filters:
   -q, --reply-dst ADDR               reply destination address
   --sport, --orig-port-src PORT      original source port
   --dport, --orig-port-dst PORT      original destination port
+  -e, --event-mask NEW,UPDATE,DESTROY    with -E: the events to show (default ALL)
 `;
 
-interface Filter {
+export interface Filter {
   protocol?: number;
   origSrc?: number;
   origDst?: number;
@@ -36,13 +39,14 @@ interface Filter {
   dport?: number;
 }
 
-type Command = "list" | "delete" | "flush";
+type Command = "list" | "delete" | "flush" | "events";
 
-class ConntrackUsage extends Error {}
+export class ConntrackUsage extends Error {}
 
-function parseArgs(args: readonly string[]): { command: Command | "help"; filter: Filter } {
+export function parseArgs(args: readonly string[]): { command: Command | "help"; filter: Filter; eventMask: readonly ConntrackEventType[] } {
   let command: Command | "help" | null = null;
   const filter: Filter = {};
+  let eventMask: readonly ConntrackEventType[] = CONNTRACK_EVENT_TYPES;
   const setCommand = (c: Command | "help"): void => {
     if (command !== null && command !== c) throw new ConntrackUsage("Invalid parameters: only one command at a time");
     command = c;
@@ -79,6 +83,14 @@ function parseArgs(args: readonly string[]): { command: Command | "help"; filter
       case "-F":
       case "--flush":
         setCommand("flush");
+        break;
+      case "-E":
+      case "--event":
+        setCommand("events");
+        break;
+      case "-e":
+      case "--event-mask":
+        eventMask = parseEventMask(value());
         break;
       case "-h":
       case "--help":
@@ -126,10 +138,22 @@ function parseArgs(args: readonly string[]): { command: Command | "help"; filter
   if ((filter.sport !== undefined || filter.dport !== undefined) && filter.protocol === undefined) {
     throw new ConntrackUsage("missing protocol (-p) for --sport/--dport");
   }
-  return { command, filter };
+  return { command, filter, eventMask };
 }
 
-function matches(table: ConntrackTable, id: number, f: Filter): boolean {
+/** -e NEW,UPDATE,DESTROY (or ALL), in any case, as conntrack-tools takes it. */
+function parseEventMask(text: string): ConntrackEventType[] {
+  const types = new Set<ConntrackEventType>();
+  for (const word of text.split(",")) {
+    const upper = word.trim().toUpperCase();
+    if (upper === "ALL") CONNTRACK_EVENT_TYPES.forEach((t) => types.add(t));
+    else if ((CONNTRACK_EVENT_TYPES as readonly string[]).includes(upper)) types.add(upper as ConntrackEventType);
+    else throw new ConntrackUsage(`unknown event type \`${word}'`);
+  }
+  return CONNTRACK_EVENT_TYPES.filter((t) => types.has(t));
+}
+
+export function matches(table: ConntrackTable, id: number, f: Filter): boolean {
   if (f.protocol !== undefined && table.protocol[id] !== f.protocol) return false;
   const orig = id * 2;
   const reply = id * 2 + 1;
@@ -174,6 +198,9 @@ export function runConntrack(table: ConntrackTable, args: readonly string[], now
       // conntrack-tools exits 1 when a delete found nothing.
       return { stdout, stderr: `${TAG}${ids.length} flow entries have been deleted.\n`, exitCode: ids.length === 0 ? 1 : 0 };
     }
+    case "events":
+      // Events stream over their own connection (watch.ts); a one-shot request cannot carry them.
+      return { stdout: "", stderr: `${TAG}-E streams events: run \`uptables conntrack -E'\n`, exitCode: 2 };
     case "flush":
       table.flush();
       return { stdout: "", stderr: `${TAG}connection tracking table has been emptied.\n`, exitCode: 0 };

@@ -7,6 +7,7 @@ import { dirname } from "node:path";
 import type { Netfilter } from "../core/engine/netfilter.ts";
 import type { RuleSet } from "../core/rules/model.ts";
 import { applyToEngine } from "./execute.ts";
+import { WatchHub } from "./watch.ts";
 import { errorReply, MAX_REQUEST_BYTES, parseRequest, ProtocolError, type ControlReply } from "./protocol.ts";
 
 export interface ControlServerOptions {
@@ -53,12 +54,15 @@ export class ControlServer {
   private readonly sockets = new Set<Socket>();
   private readonly maxBytes: number;
   private readonly now: () => number;
+  /** Streams (uptables trace, conntrack -E) that clients keep open. */
+  readonly watches: WatchHub;
   /** Requests carried out (for tests and logs). */
   handled = 0;
 
   constructor(private readonly opts: ControlServerOptions) {
     this.maxBytes = opts.maxRequestBytes ?? MAX_REQUEST_BYTES;
     this.now = opts.now ?? Date.now;
+    this.watches = new WatchHub(opts.engine, { log: opts.log, now: this.now });
   }
 
   get socketPath(): string {
@@ -98,6 +102,7 @@ export class ControlServer {
   async stop(): Promise<void> {
     const server = this.server;
     this.server = null;
+    this.watches.stop();
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
     if (server !== null) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -141,7 +146,9 @@ export class ControlServer {
     const send = (reply: ControlReply): void => {
       if (!socket.destroyed) socket.write(`${JSON.stringify(reply)}\n`);
     };
+    let streaming = false;
     socket.on("data", (data: Buffer) => {
+      if (streaming) return;
       let start = 0;
       for (let nl = data.indexOf(10, start); nl !== -1; nl = data.indexOf(10, start)) {
         const piece = data.subarray(start, nl);
@@ -155,7 +162,14 @@ export class ControlServer {
         } else {
           chunks.push(piece);
           const line = Buffer.concat(chunks).toString("utf8");
-          if (line.trim() !== "") send(this.handleLine(line));
+          if (line.trim() !== "") {
+            // A trace or conntrack -E: the connection becomes that stream (watch.ts).
+            if (this.watches.take(socket, line)) {
+              streaming = true;
+              return;
+            }
+            send(this.handleLine(line));
+          }
         }
         chunks = [];
         size = 0;

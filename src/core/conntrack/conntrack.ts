@@ -38,6 +38,12 @@ export class Conntrack {
   readonly timeouts: Timeouts;
   readonly tcpLoose: boolean;
   readonly verifyChecksums: boolean;
+  // The packet's known connection as it was before the packet, kept only while someone listens to
+  // events: compared when the packet is done, a change is an UPDATE event.
+  private watchedId = -1;
+  private watchedTcpState = 0;
+  private watchedStatus = 0;
+  private watchedMark = 0;
 
   constructor(opts: ConntrackOptions = {}) {
     this.table = new ConntrackTable({ maxEntries: opts.maxEntries ?? 65536, seed: opts.seed });
@@ -85,6 +91,7 @@ export class Conntrack {
       table.stats.found++;
       const status = table.status[id]!;
       ctx.ctState = dir === Direction.Reply || (status & CtStatus.SEEN_REPLY) !== 0 ? CtState.ESTABLISHED : CtState.NEW;
+      if (table.events !== null) this.watch(id);
       const verdict = this.protocolPacket(ctx, id, dir);
       if (verdict === TcpVerdict.Invalid) return this.invalid(ctx);
       if (verdict === TcpVerdict.Reopen) return this.newConnection(ctx, protocol, ports);
@@ -190,6 +197,7 @@ export class Conntrack {
       const closing = table.tcpCloseInit[id] !== 0;
       const resetHere = table.tcpLastDir[id] === dir && table.tcpLastClass[id] === TcpFlagClass.Rst;
       if (closing || resetHere) {
+        this.watchedId = -1;
         table.remove(id);
         ctx.ctId = -1;
         return TcpVerdict.Reopen;
@@ -263,6 +271,7 @@ export class Conntrack {
    * at the last hook, so a dropped packet leaves nothing behind).
    */
   confirm(ctx: PacketContext): ConntrackDrop | null {
+    if (this.watchedId >= 0) this.reportUpdate(ctx.now);
     const id = ctx.ctId;
     if (id < 0 || ctx.ctState === CtState.RELATED) return null;
     const table = this.table;
@@ -277,8 +286,32 @@ export class Conntrack {
 
   /** Forgets the packet's unconfirmed connection when the packet is dropped. */
   abandon(ctx: PacketContext): void {
+    if (this.watchedId >= 0) this.reportUpdate(ctx.now);
     const id = ctx.ctId;
     if (id >= 0 && this.table.isLive(id) && !this.table.isConfirmed(id)) this.table.remove(id);
     ctx.ctId = -1;
+  }
+
+  private watch(id: number): void {
+    const table = this.table;
+    this.watchedId = id;
+    this.watchedTcpState = table.tcpState[id]!;
+    this.watchedStatus = table.status[id]! & (CtStatus.SEEN_REPLY | CtStatus.ASSURED);
+    this.watchedMark = table.mark[id]!;
+  }
+
+  /** An UPDATE event when the packet changed its connection's TCP state, reply/assured bits or mark. */
+  private reportUpdate(now: number): void {
+    const id = this.watchedId;
+    this.watchedId = -1;
+    const table = this.table;
+    if (table.events === null || !table.isLive(id) || !table.isConfirmed(id)) return;
+    if (
+      table.tcpState[id] !== this.watchedTcpState ||
+      (table.status[id]! & (CtStatus.SEEN_REPLY | CtStatus.ASSURED)) !== this.watchedStatus ||
+      table.mark[id] !== this.watchedMark
+    ) {
+      table.events("UPDATE", id, now);
+    }
   }
 }

@@ -20,6 +20,11 @@ function tupleText(table: ConntrackTable, node: number, protocol: number): strin
 
 /** One connection as `conntrack -L` prints it; `now` in the table's clock (ms). */
 export function formatConnection(table: ConntrackTable, id: number, now: number): string {
+  return `${connectionText(table, id, now)} mark=${table.mark[id]} use=1`;
+}
+
+/** A connection's protocol, timeout, state, tuples and flags: what `-L` lines and `-E` events share. */
+export function connectionText(table: ConntrackTable, id: number, now: number): string {
   const protocol = table.protocol[id]!;
   const name = protocol === 0 ? "unknown" : (protocolName(protocol) ?? "unknown");
   const seconds = Math.max(0, Math.floor((table.expires[id]! - now) / 1000));
@@ -30,8 +35,7 @@ export function formatConnection(table: ConntrackTable, id: number, now: number)
   if ((status & CtStatus.SEEN_REPLY) === 0) line += "[UNREPLIED] ";
   line += tupleText(table, id * 2 + 1, protocol);
   if (status & CtStatus.ASSURED) line += "[ASSURED] ";
-  line += `mark=${table.mark[id]} use=1`;
-  return line;
+  return line.trimEnd();
 }
 
 /** Every confirmed connection, one line each, as `conntrack -L` lists them. */

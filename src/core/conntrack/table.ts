@@ -6,6 +6,7 @@
 // A tuple is (protocol, source, destination, source "port", destination "port"); for ICMP the ports
 // are the echo identifier and the type/code (see tuple.ts). A node is `id * 2 + direction`.
 import { CtStatus, Direction, TcpState } from "./states.ts";
+import type { ConntrackEventSink } from "./events.ts";
 
 export interface ConntrackTableOptions {
   /** nf_conntrack_max: how many connections may be tracked at once. */
@@ -65,6 +66,8 @@ export class ConntrackTable {
   /** Allocated ids, confirmed or not. */
   allocatedCount = 0;
   private gcCursor = 0;
+  /** Told of new and removed connections (and, by the tracker, of updates); null while nobody listens. */
+  events: ConntrackEventSink | null = null;
 
   readonly stats: ConntrackStats = { found: 0, invalid: 0, insert: 0, insertFailed: 0, drop: 0, earlyDrop: 0, searchRestart: 0 };
 
@@ -214,6 +217,7 @@ export class ConntrackTable {
     this.status[id] = this.status[id]! | CtStatus.CONFIRMED;
     this.confirmedCount++;
     this.stats.insert++;
+    if (this.events !== null) this.events("NEW", id, now);
     return true;
   }
 
@@ -245,6 +249,7 @@ export class ConntrackTable {
   remove(id: number): void {
     if (!this.inUse[id]) return;
     if (this.isConfirmed(id)) {
+      if (this.events !== null) this.events("DESTROY", id);
       this.unlink(id * 2);
       this.unlink(id * 2 + 1);
       this.confirmedCount--;
