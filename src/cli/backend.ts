@@ -46,8 +46,8 @@ export function updateRulesetFile<T>(path: string, fn: (rules: RuleSet) => { res
 export function fileBackend(path: string): Backend {
   return {
     run(request) {
-      if (request.op === "conntrack") {
-        throw new NoBackendError("conntrack needs a running `uptables daemon` (a rule-set file holds no connections)");
+      if (request.op === "conntrack" || request.op === "stats") {
+        throw new NoBackendError(`${request.op} needs a running \`uptables daemon\` (a rule-set file holds no connections or counters)`);
       }
       const outcome = updateRulesetFile(path, (rules) => {
         const result = applyRuleRequest(rules, request);

@@ -1,7 +1,10 @@
 // `uptables bench fastpath`: the engine's fast path, measured in process (see docs/BENCHMARKS.md).
+// `uptables bench datapath` and `soak` are in bench-datapath.ts.
 import { runFastpath, type FastpathReport } from "../bench/fastpath.ts";
+import { BENCH_DATAPATH_USAGE, benchDatapathMain, benchSoakMain } from "./bench-datapath.ts";
 
 export const BENCH_USAGE = `Usage: uptables bench fastpath [--connections N,N,...] [--rules N,N,...] [--seconds S] [--json]
+       uptables bench datapath|soak ... (root; see uptables bench datapath --help)
 
   --connections   tracked connections to measure at (default 1000,100000,1000000)
   --rules         extra never-matching rules in the walked FORWARD path (default 10,100,1000,10000)
@@ -15,7 +18,7 @@ function list(text: string, name: string): number[] {
   return values;
 }
 
-function progressBar(done: number, total: number, label: string): void {
+export function progressBar(done: number, total: number, label: string): void {
   if (!process.stderr.isTTY) {
     process.stderr.write(`[${done}/${total}] ${label}\n`);
     return;
@@ -41,8 +44,15 @@ function formatReport(report: FastpathReport): string {
   return `${lines.join("\n")}\n`;
 }
 
-export function benchMain(argv: string[]): number {
+export function benchMain(argv: string[]): number | Promise<number> {
   const [what, ...rest] = argv;
+  if (what === "datapath" || what === "soak") {
+    if (rest.includes("-h") || rest.includes("--help")) {
+      process.stdout.write(BENCH_DATAPATH_USAGE);
+      return 0;
+    }
+    return what === "datapath" ? benchDatapathMain(rest) : benchSoakMain(rest);
+  }
   if (what !== "fastpath") {
     process.stderr.write(what === undefined || what === "-h" || what === "--help" ? BENCH_USAGE : `uptables bench: unknown benchmark "${what}"\n${BENCH_USAGE}`);
     return what === "-h" || what === "--help" ? 0 : 2;

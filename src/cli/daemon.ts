@@ -4,6 +4,7 @@
 //   uptables daemon [--interfaces a,b] [--ruleset FILE] [--verbose]
 //                   [--force-kernel-rules] [--allow-root-namespace]
 //   uptables daemon --cleanup
+//   uptables daemon --stats [--json]      (asks the running daemon of this namespace)
 //
 // Exit codes: 0 stopped by SIGINT/SIGTERM (or --cleanup done), 1 setup or runtime failure (what it
 // made is undone first), 2 bad usage or rule set.
@@ -19,9 +20,12 @@ import { cleanupLeftovers, Datapath, DatapathSetupError } from "../datapath/setu
 import { loadRuleset, RulesetFileError } from "./ruleset-file.ts";
 import { ControlServer, removeStaleSocket } from "../control/server.ts";
 import { socketPathForCurrentNetns } from "../control/protocol.ts";
+import { collectStatus } from "../control/daemon-status.ts";
+import { daemonStatsMain } from "./daemon-stats.ts";
 
 export const DAEMON_USAGE = `Usage: uptables daemon [options]
        uptables daemon --cleanup
+       uptables daemon --stats [--json]
 
 Takes over the current network namespace's packets (run it as: ip netns exec NS uptables daemon):
 each taken interface X gets a TUN upt-X, locally generated packets go through upt-OUTPUT, and the
@@ -36,6 +40,9 @@ Options:
   --allow-root-namespace   start even in the machine's own network namespace (dangerous)
   --cleanup                remove what a daemon that was killed left behind (rules, tables, TUNs,
                            sysctls), then exit
+  --stats                  print the running daemon's packet counters (in, accepted, dropped by
+                           reason), conntrack counters and memory, one "name value" a line
+  --json                   with --stats: the same as JSON
 `;
 
 class UsageError extends Error {}
@@ -48,10 +55,12 @@ interface DaemonArgs {
   forceKernelRules: boolean;
   allowRootNamespace: boolean;
   help: boolean;
+  stats: boolean;
+  json: boolean;
 }
 
 function parseArgs(argv: readonly string[]): DaemonArgs {
-  const args: DaemonArgs = { interfaces: null, ruleset: null, verbose: false, cleanup: false, forceKernelRules: false, allowRootNamespace: false, help: false };
+  const args: DaemonArgs = { interfaces: null, ruleset: null, verbose: false, cleanup: false, forceKernelRules: false, allowRootNamespace: false, help: false, stats: false, json: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
@@ -81,6 +90,12 @@ function parseArgs(argv: readonly string[]): DaemonArgs {
         break;
       case "--allow-root-namespace":
         args.allowRootNamespace = true;
+        break;
+      case "--stats":
+        args.stats = true;
+        break;
+      case "--json":
+        args.json = true;
         break;
       case "-h":
       case "--help":
@@ -114,6 +129,7 @@ export async function daemonMain(argv: readonly string[]): Promise<number> {
     process.stdout.write(DAEMON_USAGE);
     return 0;
   }
+  if (args.stats) return daemonStatsMain(args.json);
   if (process.platform !== "linux") {
     log(`the datapath needs Linux (this is ${process.platform})`);
     return 1;
@@ -228,7 +244,18 @@ export async function daemonMain(argv: readonly string[]): Promise<number> {
         }
         // The control socket (uptables / uptables-save / uptables-restore / uptables conntrack
         // without --ruleset): commands run on `rules` and are compiled into `engine`.
-        control = new ControlServer({ socketPath: socketPathForCurrentNetns(), rules, engine, log });
+        const running = engine;
+        const packets = loop.stats;
+        const startedAt = Date.now();
+        const status = () =>
+          collectStatus({
+            startedAt,
+            packets,
+            engineDrops: running.drops,
+            tunStats: [...datapath.taken.map((t) => t.tun.stats), datapath.output!.stats],
+            conntrack: { stats: running.conntrack.table.stats, entries: running.conntrack.table.confirmedCount, maxEntries: running.conntrack.table.maxEntries },
+          });
+        control = new ControlServer({ socketPath: socketPathForCurrentNetns(), rules, engine, log, status });
         const server = control;
         return server.start().then(() => {
           if (stopped) {

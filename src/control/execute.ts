@@ -5,10 +5,11 @@ import { runIptables, runRestore, runSave, type Outcome } from "../core/iptables
 import { versionTag } from "../core/iptables/version.ts";
 import type { RuleSet } from "../core/rules/model.ts";
 import { runConntrack } from "./conntrack.ts";
+import { isStatsCommand, runConntrackStats } from "./conntrack-stats.ts";
 import type { ControlReply, ControlRequest } from "./protocol.ts";
 
 /** iptables / save / restore on `rules` (changed in place when the command succeeds). */
-export function applyRuleRequest(rules: RuleSet, request: Exclude<ControlRequest, { op: "conntrack" }>): Outcome {
+export function applyRuleRequest(rules: RuleSet, request: Exclude<ControlRequest, { op: "conntrack" } | { op: "stats" }>): Outcome {
   switch (request.op) {
     case "iptables":
       return runIptables(rules, request.argv, "uptables");
@@ -26,7 +27,9 @@ export function applyRuleRequest(rules: RuleSet, request: Exclude<ControlRequest
  * the engine refuses the new rules, the rule set goes back to what it was (nothing changed).
  */
 export function applyToEngine(rules: RuleSet, engine: Netfilter, request: ControlRequest, now: number): ControlReply {
+  if (request.op === "conntrack" && isStatsCommand(request.args)) return runConntrackStats(engine.conntrack.table.stats);
   if (request.op === "conntrack") return runConntrack(engine.conntrack.table, request.args, now);
+  if (request.op === "stats") return { stdout: "", stderr: "uptables: no daemon status here\n", exitCode: 1 };
   // Commands replace whole tables (copy, change, swap), so the old table objects are a snapshot.
   const before = new Map(rules.tables);
   const outcome = applyRuleRequest(rules, request);

@@ -6,6 +6,7 @@
 //   {"op":"save","counters":true,"table":"nat","date":"Mon Nov  3 15:23:24 2026"}
 //   {"op":"restore","text":"*filter\n...COMMIT\n","options":{"noflush":true}}
 //   {"op":"conntrack","args":["-L","-p","tcp"]}
+//   {"op":"stats"}                         (stdout: the daemon's counters as JSON, daemon-status.ts)
 //   -> {"stdout":"...","stderr":"...","exitCode":0}
 import { statSync } from "node:fs";
 import { join } from "node:path";
@@ -26,7 +27,8 @@ export type ControlRequest =
   | { op: "iptables"; argv: string[] }
   | { op: "save"; counters: boolean; table?: string; date?: string }
   | { op: "restore"; text: string; options: RestoreRequestOptions }
-  | { op: "conntrack"; args: string[] };
+  | { op: "conntrack"; args: string[] }
+  | { op: "stats" };
 
 export interface ControlReply {
   stdout: string;
@@ -94,6 +96,8 @@ export function parseRequest(line: string): ControlRequest {
     case "conntrack":
       if (!isStringArray(r.args)) throw new ProtocolError("conntrack: args must be an array of strings");
       return { op: "conntrack", args: r.args };
+    case "stats":
+      return { op: "stats" };
     default:
       throw new ProtocolError(`unknown op ${JSON.stringify(r.op ?? null)}`);
   }

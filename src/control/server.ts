@@ -6,6 +6,7 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import { dirname } from "node:path";
 import type { Netfilter } from "../core/engine/netfilter.ts";
 import type { RuleSet } from "../core/rules/model.ts";
+import type { DaemonStatus } from "./daemon-status.ts";
 import { applyToEngine } from "./execute.ts";
 import { WatchHub } from "./watch.ts";
 import { errorReply, MAX_REQUEST_BYTES, parseRequest, ProtocolError, type ControlReply } from "./protocol.ts";
@@ -18,6 +19,8 @@ export interface ControlServerOptions {
   maxRequestBytes?: number;
   log?: (line: string) => void;
   now?: () => number;
+  /** The daemon's counters and memory, for the "stats" request (daemon-status.ts). */
+  status?: () => DaemonStatus;
 }
 
 export class ControlServerError extends Error {}
@@ -128,7 +131,9 @@ export class ControlServer {
     let reply: ControlReply;
     try {
       const request = parseRequest(line);
-      reply = applyToEngine(this.opts.rules, this.opts.engine, request, this.now());
+      const status = this.opts.status;
+      if (request.op === "stats" && status !== undefined) reply = { stdout: `${JSON.stringify(status())}\n`, stderr: "", exitCode: 0 };
+      else reply = applyToEngine(this.opts.rules, this.opts.engine, request, this.now());
     } catch (error) {
       if (error instanceof ProtocolError) return errorReply(`bad request: ${error.message}`, 2);
       this.opts.log?.(`control request failed: ${(error as Error)?.stack ?? String(error)}`);

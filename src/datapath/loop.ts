@@ -26,6 +26,8 @@ export interface LoopStats {
   dropped: number;
   replies: number;
   bytesIn: number;
+  /** Packets the engine threw on (a bug): dropped, counted here and logged. */
+  engineErrors: number;
 }
 
 export interface LoopOptions {
@@ -122,6 +124,7 @@ class TunPump {
         result = this.iface === null ? engine.send(pkt, len, now) : engine.receive(pkt, len, this.iface, now);
       } catch (error) {
         stats.dropped++;
+        stats.engineErrors++;
         this.options.log(`${this.tun.name}: engine error on ${describePacket(pkt, 0, len)}: ${(error as Error).stack ?? error}`);
         continue;
       }
@@ -158,7 +161,7 @@ class TunPump {
 
 /** Runs the engine over every TUN of the datapath. */
 export class PacketLoop {
-  readonly stats: LoopStats = { packetsIn: 0, accepted: 0, dropped: 0, replies: 0, bytesIn: 0 };
+  readonly stats: LoopStats = { packetsIn: 0, accepted: 0, dropped: 0, replies: 0, bytesIn: 0, engineErrors: 0 };
   private readonly pumps: TunPump[] = [];
   private gcTimer: NodeJS.Timeout | null = null;
 

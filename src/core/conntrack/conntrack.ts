@@ -75,8 +75,8 @@ export class Conntrack {
       if (protocol === IPPROTO_TCP && !tcpFlagsValid(ctx.tcpFlags)) return this.invalid(ctx);
       ports = packPorts(ctx.sourcePort, ctx.destinationPort);
     } else if (protocol === IPPROTO_ICMP) {
-      if (!ctx.hasTransport) return this.invalid(ctx);
-      if (this.verifyChecksums && ctx.hook === "PREROUTING" && !ctx.icmp.verifyChecksum()) return this.invalid(ctx);
+      if (!ctx.hasTransport) return this.icmpError(ctx);
+      if (this.verifyChecksums && ctx.hook === "PREROUTING" && !ctx.icmp.verifyChecksum()) return this.icmpError(ctx);
       if (isIcmpError(ctx.icmpType)) return this.trackIcmpError(ctx);
       const id = (ctx.buf[ctx.transportOffset + 4]! << 8) | ctx.buf[ctx.transportOffset + 5]!;
       ports = packIcmp(id, ctx.icmpType, ctx.icmpCode);
@@ -105,6 +105,17 @@ export class Conntrack {
     ctx.ctId = -1;
     ctx.ctState = CtState.INVALID;
     this.table.stats.invalid++;
+    return null;
+  }
+
+  /**
+   * An ICMP packet conntrack cannot use: INVALID as well, but counted as `error` only (the kernel's
+   * nf_conntrack_handle_icmp; since 5.10 it no longer counts `invalid` too).
+   */
+  private icmpError(ctx: PacketContext): null {
+    ctx.ctId = -1;
+    ctx.ctState = CtState.INVALID;
+    this.table.stats.error++;
     return null;
   }
 
@@ -239,7 +250,7 @@ export class Conntrack {
    */
   private trackIcmpError(ctx: PacketContext): null {
     const icmp = ctx.icmp;
-    if (icmp.openInner() !== "ok") return this.invalid(ctx);
+    if (icmp.openInner() !== "ok") return this.icmpError(ctx);
     const inner = icmp.inner;
     const protocol = inner.protocol;
     let ports = 0;
@@ -254,11 +265,11 @@ export class Conntrack {
       const code = buf[l4 + 1]!;
       const id = (buf[l4 + 4]! << 8) | buf[l4 + 5]!;
       const inverted = invertPorts(IPPROTO_ICMP, packIcmp(id, type, code));
-      if (inverted < 0) return this.invalid(ctx);
+      if (inverted < 0) return this.icmpError(ctx);
       ports = inverted;
     }
     const node = this.table.lookup(protocol, inner.destination, inner.source, ports, ctx.now);
-    if (node < 0) return this.invalid(ctx);
+    if (node < 0) return this.icmpError(ctx);
     ctx.ctId = node >> 1;
     ctx.ctDirection = node & 1;
     ctx.ctState = CtState.RELATED;

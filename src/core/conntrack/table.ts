@@ -25,6 +25,8 @@ export interface ConntrackStats {
   insertFailed: number;
   drop: number;
   earlyDrop: number;
+  /** ICMP packets conntrack could not use (bad header or checksum, an error quoting no known connection). */
+  error: number;
   searchRestart: number;
 }
 
@@ -69,7 +71,7 @@ export class ConntrackTable {
   /** Told of new and removed connections (and, by the tracker, of updates); null while nobody listens. */
   events: ConntrackEventSink | null = null;
 
-  readonly stats: ConntrackStats = { found: 0, invalid: 0, insert: 0, insertFailed: 0, drop: 0, earlyDrop: 0, searchRestart: 0 };
+  readonly stats: ConntrackStats = { found: 0, invalid: 0, insert: 0, insertFailed: 0, drop: 0, earlyDrop: 0, error: 0, searchRestart: 0 };
 
   constructor(opts: ConntrackTableOptions) {
     if (!Number.isInteger(opts.maxEntries) || opts.maxEntries < 1) throw new RangeError("maxEntries must be a positive integer");

@@ -44,6 +44,12 @@ export class PacketContext {
   isLaterFragment = false;
   /** TCP/UDP/ICMP header present and long enough to read ports/types. */
   hasTransport = false;
+  /**
+   * The fixed part of a TCP (20 bytes) or UDP (8 bytes) header is there, so ports and flags are
+   * read, even when the header is otherwise malformed (TCP data offset, UDP length): the kernel's
+   * tcp/udp matches need only that much, while conntrack finds such packets INVALID.
+   */
+  hasPortHeader = false;
   sourcePort = 0;
   destinationPort = 0;
   tcpFlags = 0;
@@ -127,6 +133,7 @@ export class PacketContext {
     this.transportOffset = ip.payloadOffset;
     this.isLaterFragment = ip.fragmentOffset !== 0;
     this.hasTransport = false;
+    this.hasPortHeader = false;
     this.sourcePort = 0;
     this.destinationPort = 0;
     this.tcpFlags = 0;
@@ -138,20 +145,24 @@ export class PacketContext {
     switch (this.protocol) {
       case IPPROTO_TCP: {
         const tcp = this.tcp.reset(this.buf, this.transportOffset, length);
-        if (tcp.validate() !== "ok") return false;
+        const check = tcp.validate();
+        if (check === "truncated") return false;
         this.sourcePort = tcp.sourcePort;
         this.destinationPort = tcp.destinationPort;
         this.tcpFlags = tcp.flags;
-        this.hasTransport = true;
-        return true;
+        this.hasPortHeader = true;
+        this.hasTransport = check === "ok";
+        return this.hasTransport;
       }
       case IPPROTO_UDP: {
         const udp = this.udp.reset(this.buf, this.transportOffset, length);
-        if (udp.validate() !== "ok") return false;
+        const check = udp.validate();
+        if (check === "truncated") return false;
         this.sourcePort = udp.sourcePort;
         this.destinationPort = udp.destinationPort;
-        this.hasTransport = true;
-        return true;
+        this.hasPortHeader = true;
+        this.hasTransport = check === "ok";
+        return this.hasTransport;
       }
       case IPPROTO_ICMP: {
         const icmp = this.icmp.reset(this.buf, this.transportOffset, length);

@@ -163,8 +163,8 @@ export const tcpMatch = defineMatch<TcpMatch>({
     return (ctx) => {
       // Non-first fragments have no TCP header: no match (the kernel's xt_tcpudp does the same).
       if (ctx.isLaterFragment) return false;
-      if (!ctx.hasTransport) {
-        // No TCP header to examine: the kernel drops the packet (hotdrop).
+      if (!ctx.hasPortHeader) {
+        // Not even the 20-byte base header to examine: the kernel drops the packet (hotdrop).
         ctx.hotdrop = true;
         return false;
       }
@@ -173,7 +173,14 @@ export const tcpMatch = defineMatch<TcpMatch>({
       const dport = ctx.destinationPort;
       if ((dport >= dpMin && dport <= dpMax) === destinationInverted) return false;
       if (((ctx.tcpFlags & flagMask) === flagCompare) === flagsInverted) return false;
-      if (option !== 0 && hasTcpOption(ctx.buf, ctx.transportOffset, option) === optionInverted) return false;
+      if (option !== 0) {
+        // Options cannot be read behind a bad data offset: hotdrop, as tcp_find_option does.
+        if (!ctx.hasTransport) {
+          ctx.hotdrop = true;
+          return false;
+        }
+        if (hasTcpOption(ctx.buf, ctx.transportOffset, option) === optionInverted) return false;
+      }
       return true;
     };
   },

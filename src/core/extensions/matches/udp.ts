@@ -65,8 +65,8 @@ export const udpMatch = defineMatch<UdpMatch>({
       // even an inverted port). A header too short to read is dropped before any rule here
       // ("transport-header"), where the kernel hot-drops it when a udp match looks.
       if (ctx.isLaterFragment) return false;
-      if (!ctx.hasTransport) {
-        // No UDP header to examine: the kernel drops the packet (hotdrop).
+      if (!ctx.hasPortHeader) {
+        // Not even the 8-byte header to examine: the kernel drops the packet (hotdrop).
         ctx.hotdrop = true;
         return false;
       }

@@ -1,0 +1,149 @@
+// `uptables bench datapath` (kernel vs C reflector vs uptables, side by side) and `uptables bench
+// soak` (minutes of mixed traffic through the daemon, its memory sampled). Both need root and
+// build their own `upt-bench-*` namespaces; see src/bench/datapath/.
+import { DATAPATH_MODES, ratio, runDatapathBench, type DatapathMode, type DatapathReport, type ModeResult } from "../bench/datapath/run.ts";
+import { formatSoak, runSoak } from "../bench/datapath/soak.ts";
+import { progressBar } from "./bench.ts";
+
+export const BENCH_DATAPATH_USAGE = `Usage: uptables bench datapath [--seconds N] [--only kernel,reflector,uptables] [--json]
+       uptables bench soak [--minutes N] [--sample-seconds N] [--json]
+
+datapath: the same traffic through the kernel's own netfilter, the C reflector (the TUN path alone,
+no NAT: traffic goes to the server directly) and uptables daemon, each on a fresh lab (client ->
+host with Docker's default rules and published ports -> server behind docker0): TCP throughput
+(iperf3), 64-byte UDP packets received per second (iperf3 -u), new TCP connections per second to
+the published port, UDP round-trip time p50/p99.
+  --seconds N   seconds per test (default 5)
+  --only LIST   the modes to run (default all three)
+  --json        the report as JSON
+
+soak: new TCP connections, UDP round trips and pings through uptables daemon for N minutes
+(default 5), the daemon's RSS and heap sampled every few seconds (default 5); start, end, max and
+the slope per minute.
+
+Both need root; they make and always remove namespaces named upt-bench-<pid>-*.
+`;
+
+function needRoot(): string | null {
+  if (process.platform !== "linux") return `needs Linux (this is ${process.platform})`;
+  if (typeof process.getuid === "function" && process.getuid() !== 0) return "needs root (it builds network namespaces)";
+  return null;
+}
+
+function positive(text: string | undefined, name: string): number {
+  const n = Number(text);
+  if (!(n > 0)) throw new Error(`${name} wants a positive number`);
+  return n;
+}
+
+const fmtInt = (n: number): string => Math.round(n).toLocaleString("en-US");
+
+const ROWS: { label: string; value: (r: ModeResult) => number; show: (n: number) => string }[] = [
+  { label: "TCP throughput", value: (r) => r.tcpBitsPerSecond, show: (n) => `${(n / 1e9).toFixed(2)} Gbit/s` },
+  { label: "UDP 64 B received", value: (r) => r.udpPacketsPerSecondReceived, show: (n) => `${fmtInt(n)} pps` },
+  { label: "UDP 64 B sent", value: (r) => r.udpPacketsPerSecondSent, show: (n) => `${fmtInt(n)} pps` },
+  { label: "UDP loss", value: (r) => r.udpLossPercent, show: (n) => `${n.toFixed(1)} %` },
+  { label: "new TCP connections", value: (r) => r.connectionsPerSecond, show: (n) => `${fmtInt(n)} /s` },
+  { label: "round trip p50", value: (r) => r.rttP50Us, show: (n) => `${fmtInt(n)} µs` },
+  { label: "round trip p99", value: (r) => r.rttP99Us, show: (n) => `${fmtInt(n)} µs` },
+];
+
+const pct = (r: number | null): string => (r === null ? "-" : `${(r * 100).toFixed(0)}%`);
+
+export function formatDatapathReport(report: DatapathReport): string {
+  const by = new Map(report.results.map((r) => [r.mode, r]));
+  const modes = report.results.map((r) => r.mode);
+  const up = by.get("uptables");
+  const kernel = by.get("kernel");
+  const reflector = by.get("reflector");
+  const lines = [
+    `uptables bench datapath: ${report.secondsPerTest} s per test, ${report.cores} cores, node ${report.node}, load average before ${report.loadAverageBefore.join(" ")}`,
+    "",
+  ];
+  const header = ["".padEnd(22), ...modes.map((m) => m.padStart(15))];
+  if (up && kernel) header.push("uptables/kernel".padStart(17));
+  if (up && reflector) header.push("uptables/reflector".padStart(20));
+  lines.push(header.join(""));
+  for (const row of ROWS) {
+    const cells = [row.label.padEnd(22), ...report.results.map((r) => row.show(row.value(r)).padStart(15))];
+    if (up && kernel) cells.push(pct(ratio(row.value(up), row.value(kernel))).padStart(17));
+    if (up && reflector) cells.push(pct(ratio(row.value(up), row.value(reflector))).padStart(20));
+    lines.push(cells.join(""));
+  }
+  if (kernel) {
+    const signed = (n: number): string => `${n >= 0 ? "+" : "-"}${fmtInt(Math.abs(n))} µs`;
+    const added = report.results.filter((r) => r.mode !== "kernel").map((r) => `${r.mode} ${signed(r.rttP50Us - kernel.rttP50Us)} (p99 ${signed(r.rttP99Us - kernel.rttP99Us)})`);
+    if (added.length > 0) lines.push("", `added round trip vs kernel: ${added.join(", ")}`);
+  }
+  if (up?.daemon) {
+    lines.push(`uptables daemon: ${fmtInt(up.daemon.packetsIn)} packets in, ${fmtInt(up.daemon.accepted)} accepted, ${fmtInt(up.daemon.dropped)} dropped, RSS ${(up.daemon.rssBytes / 1048576).toFixed(0)} MiB`);
+  }
+  for (const note of report.notes) lines.push(`note: ${note}`);
+  return `${lines.join("\n")}\n`;
+}
+
+export async function benchDatapathMain(argv: string[]): Promise<number> {
+  let seconds = 5;
+  let modes: DatapathMode[] = [...DATAPATH_MODES];
+  let json = false;
+  try {
+    for (let i = 0; i < argv.length; i++) {
+      const word = argv[i]!;
+      if (word === "--seconds") seconds = positive(argv[++i], "--seconds");
+      else if (word === "--only") {
+        const wanted = (argv[++i] ?? "").split(",").filter((m) => m !== "");
+        const unknown = wanted.filter((m) => !DATAPATH_MODES.includes(m as DatapathMode));
+        if (wanted.length === 0 || unknown.length > 0) throw new Error(`--only wants some of ${DATAPATH_MODES.join(",")}${unknown.length ? ` (not ${unknown.join(",")})` : ""}`);
+        modes = DATAPATH_MODES.filter((m) => wanted.includes(m));
+      } else if (word === "--json") json = true;
+      else throw new Error(`unknown option "${word}"`);
+    }
+  } catch (error) {
+    process.stderr.write(`uptables bench datapath: ${(error as Error).message}\n${BENCH_DATAPATH_USAGE}`);
+    return 2;
+  }
+  const problem = needRoot();
+  if (problem !== null) {
+    process.stderr.write(`uptables bench datapath: ${problem}\n`);
+    return 1;
+  }
+  try {
+    const report = await runDatapathBench({ seconds, modes, onProgress: progressBar });
+    process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatDatapathReport(report));
+    return 0;
+  } catch (error) {
+    process.stderr.write(`uptables bench datapath: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+export async function benchSoakMain(argv: string[]): Promise<number> {
+  let minutes = 5;
+  let sampleSeconds = 5;
+  let json = false;
+  try {
+    for (let i = 0; i < argv.length; i++) {
+      const word = argv[i]!;
+      if (word === "--minutes") minutes = positive(argv[++i], "--minutes");
+      else if (word === "--sample-seconds") sampleSeconds = positive(argv[++i], "--sample-seconds");
+      else if (word === "--json") json = true;
+      else throw new Error(`unknown option "${word}"`);
+    }
+  } catch (error) {
+    process.stderr.write(`uptables bench soak: ${(error as Error).message}\n${BENCH_DATAPATH_USAGE}`);
+    return 2;
+  }
+  const problem = needRoot();
+  if (problem !== null) {
+    process.stderr.write(`uptables bench soak: ${problem}\n`);
+    return 1;
+  }
+  try {
+    const report = await runSoak({ minutes, sampleSeconds, onSample: json ? undefined : (line) => process.stderr.write(`${line}\n`) });
+    process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatSoak(report));
+    return 0;
+  } catch (error) {
+    process.stderr.write(`uptables bench soak: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
