@@ -63,8 +63,10 @@ export class LabCapture {
       const file = join(dir, `${ns}-${ifname}.pcap`);
       const log = join(dir, `${ns}-${ifname}.tcpdump.log`);
       const netns = realNetns(this.state.prefix, ns);
-      // -U: write each packet at once; -Z root: keep writing to our root-only directory.
-      const { pid, exited } = startDetached(netns, ["tcpdump", "-i", ifname, "-n", "-U", "-Z", "root", "-s", "256", "-w", file, "ip"], log);
+      // --immediate-mode and -U: each packet reaches the file at once (tcpdump stopped by SIGINT
+      // drops what still waits in the capture buffer); -Z root: keep writing to our root-only directory.
+      const argv = ["tcpdump", "-i", ifname, "-n", "--immediate-mode", "-U", "-Z", "root", "-s", "256", "-w", file, "ip"];
+      const { pid, exited } = startDetached(netns, argv, log);
       this.state.processes.push({ pid, what: `tcpdump ${where}`, netns });
       saveState(this.state);
       this.captures.push({ where, file, pid, exited });

@@ -27,12 +27,17 @@ export interface StepComparison {
   readonly userspace: string;
 }
 
-/** `conntrack -L` lines without the timeout, use= and id=, sorted; the summary line dropped. */
-export function normaliseConntrack(text: string): string[] {
+/**
+ * The connections of one probe in `conntrack -L` (those with its source port, or ICMP id, in a
+ * tuple: other probes' entries expire on their own clock), without the timeout, use= and id=,
+ * sorted; the summary line dropped.
+ */
+export function normaliseConntrack(text: string, probePort: number): string[] {
+  const ofProbe = new RegExp(`\\b(sport|dport|id)=${probePort}\\b`);
   return text
     .split("\n")
     .map((line) => line.trim())
-    .filter((line) => line !== "" && !line.startsWith("conntrack v") && !/flow entries have been shown/.test(line))
+    .filter((line) => ofProbe.test(line))
     .map((line) =>
       line
         .replace(/^(\S+\s+\d+)\s+\d+\s+/, "$1 ")
@@ -48,12 +53,27 @@ export function normaliseSave(text: string): string[] {
   return text.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("#"));
 }
 
+/**
+ * Captured packets as compared: per interface, grouped by direction (addresses and ports), each
+ * direction in capture order. The order between directions is left out: which of a FIN and the
+ * other side's last ACK is first on the wire is a race in the kernel too.
+ */
+export function packetsByDirection(packets: Record<string, string[]>): Record<string, string[]> {
+  const direction = (summary: string): string => summary.replace(/ \[.*$| type .*$| ttl .*$/, "");
+  return Object.fromEntries(
+    Object.entries(packets).map(([where, list]) => {
+      const keys = [...new Set(list.map(direction))].sort();
+      return [where, keys.flatMap((key) => list.filter((p) => direction(p) === key))];
+    }),
+  );
+}
+
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function itemOf(probe: ProbeResult, item: Item): unknown {
-  return probe[item];
+  return item === "packets" ? packetsByDirection(probe.packets) : probe[item];
 }
 
 export function compareProbes(kernel: ModeResult, userspace: ModeResult): ProbeComparison[] {

@@ -35,7 +35,7 @@ class Checker {
   readonly problems: string[] = [];
 
   fail(path: string, problem: string): void {
-    this.problems.push(`${path}: ${problem}`);
+    this.problems.push(`${path === "" ? "(top level)" : path}: ${problem}`);
   }
 
   object(value: Json | undefined, path: string, known: readonly string[]): Obj | null {
@@ -191,7 +191,7 @@ const TOP_KEYS = ["name", "title", "seeds", "page", "namespaces", "bridges", "li
 
 function checkLab(c: Checker, file: string, root: Json): Lab | null {
   if (root === null || root === undefined) return null;
-  const top = c.object(root, "(top level)", TOP_KEYS);
+  const top = c.object(root, "", TOP_KEYS);
   if (top === null) return null;
   const path = resolve(file);
   const expectedName = basename(file).replace(/\.ya?ml$/, "");

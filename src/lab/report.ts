@@ -46,8 +46,12 @@ function packetLines(packets: Record<string, string[]>): string[] {
 
 function showItem(item: string, kernel: unknown, userspace: unknown): string[] {
   if (item === "packets") {
-    const k = packetLines(kernel as Record<string, string[]>);
-    const u = packetLines(userspace as Record<string, string[]>);
+    // Only the interfaces where the two differ.
+    const [kp, up] = [kernel as Record<string, string[]>, userspace as Record<string, string[]>];
+    const differ = (where: string): boolean => JSON.stringify(kp[where] ?? []) !== JSON.stringify(up[where] ?? []);
+    const only = (p: Record<string, string[]>): Record<string, string[]> => Object.fromEntries(Object.entries(p).filter(([w]) => differ(w)));
+    const k = packetLines(only(kp));
+    const u = packetLines(only(up));
     return ["      kernel:", indent(k.join("\n")), "      userspace:", indent(u.join("\n"))];
   }
   if (item === "conntrack" || item === "counters") {

@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { LabCapture, packetsBetween } from "./capture.ts";
 import { LabRunError, nodeArgv, runIn, sleep, startDetached, waitForText } from "./commands.ts";
-import { hostOf, type Lab, type Mode, type Probe, type Step } from "./format.ts";
+import { hostOf, PROBE_FIRST_PORT, type Lab, type Mode, type Probe, type Step } from "./format.ts";
 import { hostFirewall, type HostFirewall } from "./modes.ts";
 import { probeTarget, runProbe } from "./probe.ts";
 import { destroyLab, buildTopology, labInterfaces } from "./topology.ts";
@@ -31,7 +31,7 @@ export interface ProbeResult {
   readonly durationMs: number;
   /** Captured packets during the probe, per interface ("ns/if"). */
   packets: Record<string, string[]>;
-  /** The host's conntrack table after the probe, normalised. */
+  /** The probe's connections in the host's conntrack table after it, normalised. */
   readonly conntrack: string[];
   /** The host's `-save -c` after the probe, normalised. */
   readonly counters: string[];
@@ -142,7 +142,7 @@ async function probeStep(probe: Probe, firewall: HostFirewall, prefix: string, p
   return {
     name: probe.name, kind: probe.kind, from: probe.from, to: probeTarget(probe), expect: probe.expect, expectPeer: probe.peer,
     outcome: answer.outcome, peer: answer.peer, met: answer.met, detail: answer.detail, durationMs: answer.durationMs,
-    packets: {}, conntrack: normaliseConntrack(firewall.conntrack().stdout), counters: normaliseSave(firewall.save().stdout), window: [start, end],
+    packets: {}, conntrack: normaliseConntrack(firewall.conntrack().stdout, PROBE_FIRST_PORT + probe.index), counters: normaliseSave(firewall.save().stdout), window: [start, end],
   };
 }
 
