@@ -2,6 +2,8 @@
 // iptables-save) or uptables' daemon (uptables, uptables-restore, uptables conntrack,
 // uptables-save), behind one interface so a lab's steps read the same in both modes.
 import { join } from "node:path";
+import { requestSync } from "../control/client.ts";
+import { CONTROL_DIR, type ControlRequest } from "../control/protocol.ts";
 import { LabRunError, nodeArgv, runIn, startDetached, waitForText, type Ran } from "./commands.ts";
 import type { Mode } from "./format.ts";
 import { saveState, workDir, type LabState } from "./state.ts";
@@ -81,16 +83,28 @@ class UserspaceFirewall extends KernelFirewall {
     return netns === this.host ? runIn(netns, nodeArgv("bin/uptables-restore.mjs"), { input: text }) : super.restore(netns, text);
   }
 
+  // The snapshots after every probe ask the daemon's control socket directly, as `uptables-save
+  // -c`, `uptables -L` and `uptables conntrack -L` do, without starting node for each.
+  private ask(command: string, request: ControlRequest): Ran {
+    const socket = join(CONTROL_DIR, `${this.state.hostNetnsInode}.sock`);
+    try {
+      return { command, ...requestSync(socket, request) };
+    } catch (error) {
+      return { command, stdout: "", stderr: (error as Error).message, exitCode: 1 };
+    }
+  }
+
   override save(): Ran {
-    return runIn(this.host, nodeArgv("bin/uptables-save.mjs", ["-c"]));
+    return this.ask("uptables-save -c", { op: "save", counters: true });
   }
 
   override list(table: string, chain: string | null): Ran {
-    return runIn(this.host, nodeArgv("bin/uptables.mjs", ["-t", table, "-L", ...(chain ? [chain] : []), "-n", "-v", "-x"]));
+    const argv = ["-t", table, "-L", ...(chain ? [chain] : []), "-n", "-v", "-x"];
+    return this.ask(`uptables ${argv.join(" ")}`, { op: "iptables", argv });
   }
 
   override conntrack(): Ran {
-    return runIn(this.host, nodeArgv("bin/uptables.mjs", ["conntrack", "-L"]));
+    return this.ask("uptables conntrack -L", { op: "conntrack", args: ["-L"] });
   }
 
   override async stop(): Promise<string | null> {
