@@ -9,6 +9,15 @@ import { RuleSet } from "../core/rules/model.ts";
 import { runRestore } from "../core/iptables/run.ts";
 import { buildTcp } from "../core/packet/builder.ts";
 import { DOCKER_DEFAULT_RULES, DOCKER_HOST } from "./docker-rules.ts";
+import { parseTraceCommand } from "../core/trace/filter.ts";
+import { PacketTraceMonitor } from "../core/trace/monitor.ts";
+
+/**
+ * `uptables trace` attached during the measurement: "off" (none), "other" (a trace whose filter
+ * selects none of the benchmark's packets: the cost of being attached), "all" (every packet traced,
+ * its records built and handed to a sink that only counts them).
+ */
+export type FastpathTrace = "off" | "other" | "all";
 
 export interface FastpathOptions {
   /** Tracked-connection counts to measure at. */
@@ -17,6 +26,7 @@ export interface FastpathOptions {
   readonly rules: readonly number[];
   /** Seconds per measurement. */
   readonly seconds: number;
+  readonly trace?: FastpathTrace;
   readonly onProgress?: (done: number, total: number, label: string) => void;
 }
 
@@ -34,6 +44,16 @@ export interface FastpathReport {
   readonly bytesPerConnection: number;
   readonly node: string;
   readonly packetBytes: number;
+  readonly trace: FastpathTrace;
+}
+
+function attachTrace(engine: Netfilter, trace: FastpathTrace): void {
+  if (trace === "off") return;
+  const monitor = new PacketTraceMonitor(0);
+  let records = 0;
+  const filter = parseTraceCommand(trace === "all" ? ["-p", "tcp"] : ["-p", "udp"]).filter;
+  monitor.add({ filter, deliver: () => records++ });
+  engine.setTraceMonitor(monitor);
 }
 
 const ACK = 0x10;
@@ -184,6 +204,7 @@ export function runFastpath(opts: FastpathOptions): FastpathReport {
       // through 10k rules would take the benchmark minutes without measuring anything more.
       establish(engine, tracked, now);
       engine.load(rulesWithExtra(extra));
+      attachTrace(engine, opts.trace ?? "off");
       if (engine.conntrack.table.confirmedCount !== tracked) {
         throw new Error(`fastpath: expected ${tracked} tracked connections, have ${engine.conntrack.table.confirmedCount}`);
       }
@@ -201,5 +222,5 @@ export function runFastpath(opts: FastpathOptions): FastpathReport {
     }
   }
   opts.onProgress?.(total, total, "done");
-  return { rows, bytesPerConnection, node: process.version, packetBytes: 60 };
+  return { rows, bytesPerConnection, node: process.version, packetBytes: 60, trace: opts.trace ?? "off" };
 }

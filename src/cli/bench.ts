@@ -1,14 +1,16 @@
 // `uptables bench fastpath`: the engine's fast path, measured in process (see docs/BENCHMARKS.md).
 // `uptables bench datapath` and `soak` are in bench-datapath.ts.
-import { runFastpath, type FastpathReport } from "../bench/fastpath.ts";
+import { runFastpath, type FastpathReport, type FastpathTrace } from "../bench/fastpath.ts";
 import { BENCH_DATAPATH_USAGE, benchDatapathMain, benchSoakMain } from "./bench-datapath.ts";
 
-export const BENCH_USAGE = `Usage: uptables bench fastpath [--connections N,N,...] [--rules N,N,...] [--seconds S] [--json]
+export const BENCH_USAGE = `Usage: uptables bench fastpath [--connections N,N,...] [--rules N,N,...] [--seconds S] [--trace off|other|all] [--json]
        uptables bench datapath|soak ... (root; see uptables bench datapath --help)
 
   --connections   tracked connections to measure at (default 1000,100000,1000000)
   --rules         extra never-matching rules in the walked FORWARD path (default 10,100,1000,10000)
   --seconds       seconds per measurement (default 2)
+  --trace         uptables trace attached: off (default), other (selecting none of the traffic),
+                  all (every packet traced, records counted)
   --json          print the report as JSON
 `;
 
@@ -31,7 +33,7 @@ export function progressBar(done: number, total: number, label: string): void {
 
 function formatReport(report: FastpathReport): string {
   const lines = [
-    `uptables bench fastpath (node ${report.node}, ${report.packetBytes}-byte TCP packets, Docker default rules + published port)`,
+    `uptables bench fastpath (node ${report.node}, ${report.packetBytes}-byte TCP packets, Docker default rules + published port${report.trace === "off" ? "" : `, trace ${report.trace}`})`,
     "",
     "tracked conns  extra rules  established pkt/s  ns/pkt   new conn/s",
   ];
@@ -61,6 +63,7 @@ export function benchMain(argv: string[]): number | Promise<number> {
   let rules = [10, 100, 1000, 10000];
   let seconds = 2;
   let json = false;
+  let trace: FastpathTrace = "off";
   try {
     for (let i = 0; i < rest.length; i++) {
       const word = rest[i]!;
@@ -69,6 +72,10 @@ export function benchMain(argv: string[]): number | Promise<number> {
       else if (word === "--seconds") {
         seconds = Number(rest[++i]);
         if (!(seconds > 0)) throw new Error("--seconds wants a positive number");
+      } else if (word === "--trace") {
+        const value = rest[++i];
+        if (value !== "off" && value !== "other" && value !== "all") throw new Error("--trace wants off, other or all");
+        trace = value;
       } else if (word === "--json") json = true;
       else throw new Error(`unknown option "${word}"`);
     }
@@ -76,7 +83,7 @@ export function benchMain(argv: string[]): number | Promise<number> {
     process.stderr.write(`uptables bench: ${(error as Error).message}\n${BENCH_USAGE}`);
     return 2;
   }
-  const report = runFastpath({ connections, rules, seconds, onProgress: progressBar });
+  const report = runFastpath({ connections, rules, seconds, trace, onProgress: progressBar });
   process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return 0;
 }

@@ -76,6 +76,8 @@ export type Tracer = (event: TraceEvent) => void;
  * arrives whether to trace it, then told each step of the packets it (or a -j TRACE rule) marked.
  */
 export interface TraceMonitor {
+  /** Someone wants packets a -j TRACE rule marks: every packet's walk must then be observed. */
+  readonly watchesMarked: boolean;
   begin(ctx: PacketContext): boolean;
   event(event: TraceEvent, ctx: PacketContext): void;
   end(result: PacketResult): void;
@@ -118,6 +120,7 @@ export class Netfilter {
   tracer: Tracer | null = null;
   /** Null unless `uptables trace` watches: then one test per packet, and only marked packets are traced. */
   private monitor: TraceMonitor | null = null;
+  private monitorTracer: Tracer | null = null;
 
   // The compiled tables, null where the rule set does not have them (fields, not a record: the
   // per-packet path reads them several times).
@@ -164,7 +167,7 @@ export class Netfilter {
     ctx.inInterface = inInterface;
     if (bad) return this.drop(null, bad);
     if (this.monitor === null) return this.receiveLoaded(ctx, result);
-    if (this.monitor.begin(ctx)) ctx.traced = true;
+    this.beginTrace(ctx, this.monitor);
     return this.traced(ctx, this.receiveLoaded(ctx, result));
   }
 
@@ -174,9 +177,22 @@ export class Netfilter {
    */
   setTraceMonitor(monitor: TraceMonitor | null): void {
     this.monitor = monitor;
-    this.tracer = monitor === null ? null : (event) => {
-      if (this.ctx.traced) monitor.event(event, this.ctx);
-    };
+    this.tracer = null;
+    this.monitorTracer =
+      monitor === null
+        ? null
+        : (event) => {
+            if (this.ctx.traced) monitor.event(event, this.ctx);
+          };
+  }
+
+  /**
+   * Per packet while a monitor is attached: the engine's trace paths run only for a packet the
+   * filter selected, or for every packet while a -j TRACE rule may still mark it.
+   */
+  private beginTrace(ctx: PacketContext, monitor: TraceMonitor): void {
+    if (monitor.begin(ctx)) ctx.traced = true;
+    this.tracer = ctx.traced || monitor.watchesMarked ? this.monitorTracer : null;
   }
 
   private traced(ctx: PacketContext, result: PacketResult): PacketResult {
@@ -194,7 +210,7 @@ export class Netfilter {
     ctx.now = now;
     if (bad) return this.drop(null, bad);
     if (this.monitor === null) return this.sendLoaded(ctx, result);
-    if (this.monitor.begin(ctx)) ctx.traced = true;
+    this.beginTrace(ctx, this.monitor);
     return this.traced(ctx, this.sendLoaded(ctx, result));
   }
 

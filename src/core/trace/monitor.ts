@@ -16,6 +16,7 @@ export interface TraceWatcher {
 
 export class PacketTraceMonitor implements TraceMonitor {
   private readonly watchers = new Set<TraceWatcher>();
+  private markedWatchers = 0;
   /** The watchers of the packet being walked. */
   private readonly current: TraceWatcher[] = [];
   private started = false;
@@ -30,11 +31,18 @@ export class PacketTraceMonitor implements TraceMonitor {
   }
 
   add(watcher: TraceWatcher): void {
+    if (this.watchers.has(watcher)) return;
     this.watchers.add(watcher);
+    if (watcher.filter === null) this.markedWatchers++;
   }
 
   remove(watcher: TraceWatcher): void {
-    this.watchers.delete(watcher);
+    if (!this.watchers.delete(watcher)) return;
+    if (watcher.filter === null) this.markedWatchers--;
+  }
+
+  get watchesMarked(): boolean {
+    return this.markedWatchers > 0;
   }
 
   get size(): number {
