@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildTcp, buildUdp } from "../../../src/core/packet/builder.ts";
 import { PacketContext } from "../../../src/core/engine/packet-context.ts";
+import type { TraceMonitor } from "../../../src/core/engine/netfilter.ts";
 import { parseTraceCommand, traceFilterMatches, TraceUsageError } from "../../../src/core/trace/filter.ts";
 import { formatTraceRecord } from "../../../src/core/trace/format.ts";
 import { PacketTraceMonitor, type TraceWatcher } from "../../../src/core/trace/monitor.ts";
@@ -169,6 +170,21 @@ describe("the trace monitor on the engine", () => {
     engine.receive(again, again.length, "eth0", 2);
     expect(records).toHaveLength(10);
     expect(engine.tracer).toBeNull();
+  });
+
+  it("runs no trace path for a packet nobody selected, unless a plain monitor waits for -j TRACE", () => {
+    const engine = engineFor(rulesFromSave(DOCKER_27), HOST);
+    let events = 0;
+    const stub = (watchesMarked: boolean): TraceMonitor => ({ watchesMarked, begin: () => false, event: () => void events++, end: () => undefined });
+    engine.setTraceMonitor(stub(false));
+    engine.receive(Uint8Array.from(syn), syn.length, "eth0", 0);
+    expect(engine.tracer).toBeNull();
+    engine.setTraceMonitor(stub(true));
+    const next = buildTcp({ src: "192.168.0.50", dst: "192.168.0.100", sport: 40002, dport: 8080, flags: 0x02 });
+    engine.receive(next, next.length, "eth0", 1);
+    // Observed (a -j TRACE could have marked it), but nothing reached the monitor: it was not marked.
+    expect(engine.tracer).not.toBeNull();
+    expect(events).toBe(0);
   });
 
   it("formats JSON-able records (the --json output) and the dropped-events notice", () => {
