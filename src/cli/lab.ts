@@ -104,6 +104,22 @@ function tryCommands(lab: Lab, mode: Mode): string {
   return `Try:\n${lines.map((l) => `  ${l}`).join("\n")}${note}\n`;
 }
 
+/** Ctrl-C or SIGTERM while building or running: remove what this process built, then leave. */
+function removeOnSignal(progress: ProgressDisplay): () => void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    progress.done();
+    process.stderr.write(`uptables lab: ${signal}: removing the lab\n`);
+    for (const state of allStates().filter((s) => s.ownerPid === process.pid)) destroyLab(state);
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  };
+}
+
 async function up(args: LabArgs): Promise<number> {
   const lab = findLab(args.target!);
   needRoot();
@@ -111,6 +127,7 @@ async function up(args: LabArgs): Promise<number> {
   if (existing !== null) throw new LabRunError(`lab ${existing.lab} is already up (${existing.mode}); \`uptables lab down\` first`);
   const mode: Mode = args.mode === "kernel" ? "kernel" : "userspace";
   const progress = new ProgressDisplay();
+  const stopWatching = removeOnSignal(progress);
   const state = newState(lab, mode, UP_PREFIX);
   try {
     await bringUp(lab, mode, state, progress.update);
@@ -119,6 +136,8 @@ async function up(args: LabArgs): Promise<number> {
     const problems = destroyLab(state);
     if (problems.length > 0) process.stderr.write(`uptables lab: could not remove everything:\n${problems.join("\n")}\n`);
     throw error;
+  } finally {
+    stopWatching();
   }
   progress.done();
   process.stdout.write(`lab ${lab.name} is up (${mode} mode): namespaces ${state.namespaces.join(", ")}\n${tryCommands(lab, mode)}`);
@@ -167,15 +186,7 @@ async function runLab(args: LabArgs): Promise<number> {
   const modes: Mode[] = args.mode === null || args.mode === "both" ? [...MODES] : [args.mode];
   const prefix = `upt-run-${process.pid}`;
   const progress = new ProgressDisplay();
-  // Ctrl-C or SIGTERM: remove what this run built, then leave.
-  const onSignal = (signal: NodeJS.Signals): void => {
-    progress.done();
-    process.stderr.write(`uptables lab: ${signal}: removing the lab\n`);
-    for (const state of allStates().filter((s) => s.ownerPid === process.pid)) destroyLab(state);
-    process.exit(signal === "SIGINT" ? 130 : 143);
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const stopWatching = removeOnSignal(progress);
   try {
     const results: ModeResult[] = [];
     for (const mode of modes) results.push(await runMode(lab, mode, prefix, progress.update));
@@ -184,8 +195,7 @@ async function runLab(args: LabArgs): Promise<number> {
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
     return reportExitCode(report);
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    stopWatching();
   }
 }
 
