@@ -7,6 +7,11 @@
 //   probe.ts pingpong --target A:P --seconds S [--max N]
 //       one 32-byte UDP datagram at a time to the echo, round-trip times in microseconds; prints
 //       {"samples","lost","p50Us","p99Us"}
+//   probe.ts refused --target A:P --seconds S [--interval-ms N]
+//       a UDP datagram every N ms (default 100) to a closed port; the ICMP port-unreachable errors
+//       that come back (ECONNREFUSED on the connected socket) are counted: {"sent","refused"}.
+//       ICMP through the datapath without ping (the kernel rate-limits these errors to about 1/s
+//       per peer, with a burst)
 //
 // Results are one JSON line on stdout. Timing is the measurement itself, never an assertion.
 import { createSocket } from "node:dgram";
@@ -125,8 +130,31 @@ async function pingpong(args: string[]): Promise<void> {
   process.stdout.write(`${JSON.stringify({ samples: samples.length, lost, p50Us: percentile(sorted, 50), p99Us: percentile(sorted, 99) })}\n`);
 }
 
+/** Datagrams to a closed port; each ICMP port unreachable that comes back is counted. */
+async function refused(args: string[]): Promise<void> {
+  const { host, port } = target(option(args, "--target"));
+  const seconds = Number(option(args, "--seconds"));
+  const intervalMs = Number(option(args, "--interval-ms", "100"));
+  const socket = createSocket("udp4");
+  let sent = 0;
+  let refusals = 0;
+  socket.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "ECONNREFUSED") refusals++;
+  });
+  await new Promise<void>((resolve) => socket.connect(port, host, () => resolve()));
+  const timer = setInterval(() => {
+    sent++;
+    socket.send("?");
+  }, intervalMs);
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  clearInterval(timer);
+  await new Promise((r) => setTimeout(r, 500));
+  socket.close();
+  process.stdout.write(`${JSON.stringify({ sent, refused: refusals })}\n`);
+}
+
 const [command, ...rest] = process.argv.slice(2);
-const commands: Record<string, (args: string[]) => void | Promise<void>> = { serve, connect: connectRate, pingpong };
+const commands: Record<string, (args: string[]) => void | Promise<void>> = { serve, connect: connectRate, pingpong, refused };
 const chosen = commands[command ?? ""];
 if (chosen === undefined) {
   process.stderr.write("usage: probe.ts serve|connect|pingpong [options] (see the comment at the top)\n");

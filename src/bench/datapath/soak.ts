@@ -1,6 +1,6 @@
 // `uptables bench soak`: minutes of mixed traffic through `uptables daemon` on the benchmark's lab
 // (topology.ts): new TCP connections to the published port, UDP round trips to the published echo
-// and pings to the host, all at once, while the daemon's RSS and heap are sampled over its control
+// and datagrams to a closed port of the host, whose ICMP errors come back (no ping needed), all at once, while the daemon's RSS and heap are sampled over its control
 // socket. Whether memory stays flat is read from the slope (least squares, per minute) of the
 // whole run and of its second half (after the connection table has filled to its steady size).
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -38,7 +38,7 @@ export interface SoakReport {
   samples: SoakSample[];
   rssBytes: SeriesSummary;
   heapUsedBytes: SeriesSummary;
-  traffic: { connections: number; connectionFailures: number; roundTrips: number; roundTripsLost: number; pingsSent: number; pingsReceived: number };
+  traffic: { connections: number; connectionFailures: number; roundTrips: number; roundTripsLost: number; closedPortSent: number; icmpErrorsReceived: number };
   daemon: { packetsIn: number; accepted: number; dropped: number; drops: Record<string, number> };
 }
 
@@ -105,7 +105,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     const traffic = [
       ns.run(lab.client, [...NODE_TSX, PROBE, "connect", "--target", PUBLISHED.connect, "--seconds", String(seconds), "--concurrency", "4"], (seconds + 60) * 1000),
       ns.run(lab.client, [...NODE_TSX, PROBE, "pingpong", "--target", PUBLISHED.echo, "--seconds", String(seconds), "--max", "1000000000"], (seconds + 60) * 1000),
-      ns.run(lab.client, ["ping", "-q", "-i", "0.05", "-w", String(Math.ceil(seconds)), HOST_ADDRESS], (seconds + 60) * 1000),
+      ns.run(lab.client, [...NODE_TSX, PROBE, "refused", "--target", `${HOST_ADDRESS}:9`, "--seconds", String(seconds)], (seconds + 60) * 1000),
     ];
     const samples: SoakSample[] = [];
     const started = Date.now();
@@ -127,11 +127,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       );
       await new Promise((r) => setTimeout(r, opts.sampleSeconds * 1000));
     }
-    const [conn, rtt, ping] = await Promise.all(traffic);
+    const [conn, rtt, icmp] = await Promise.all(traffic);
     last = await daemonStatus(socketPath);
     const c = JSON.parse(conn!.stdout) as { connections: number; failures: number };
     const r = JSON.parse(rtt!.stdout) as { samples: number; lost: number };
-    const pingLine = /(\d+) packets transmitted, (\d+) received/.exec(ping!.stdout);
+    const i = JSON.parse(icmp!.stdout) as { sent: number; refused: number };
     return {
       date: new Date(started).toISOString(),
       minutes: opts.minutes,
@@ -144,8 +144,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         connectionFailures: c.failures,
         roundTrips: r.samples,
         roundTripsLost: r.lost,
-        pingsSent: Number(pingLine?.[1] ?? 0),
-        pingsReceived: Number(pingLine?.[2] ?? 0),
+        closedPortSent: i.sent,
+        icmpErrorsReceived: i.refused,
       },
       daemon: { packetsIn: last.packets.in, accepted: last.packets.accepted, dropped: last.packets.dropped, drops: Object.fromEntries(Object.entries(last.drops).filter(([, n]) => n > 0)) },
     };
@@ -168,7 +168,7 @@ export function formatSoak(report: SoakReport): string {
     `uptables bench soak: ${report.minutes} min from ${report.date}, a sample every ${report.sampleSeconds} s (${report.samples.length} samples)`,
     series("RSS", report.rssBytes),
     series("heap used", report.heapUsedBytes),
-    `traffic: ${t.connections} TCP connections (${t.connectionFailures} failed), ${t.roundTrips} UDP round trips (${t.roundTripsLost} lost), ${t.pingsReceived}/${t.pingsSent} pings answered`,
+    `traffic: ${t.connections} TCP connections (${t.connectionFailures} failed), ${t.roundTrips} UDP round trips (${t.roundTripsLost} lost), ${t.icmpErrorsReceived} ICMP port unreachable for ${t.closedPortSent} datagrams to a closed port`,
     `daemon: ${d.packetsIn} packets in, ${d.accepted} accepted, ${d.dropped} dropped${Object.keys(d.drops).length ? ` (${Object.entries(d.drops).map(([k, n]) => `${k} ${n}`).join(", ")})` : ""}`,
     "",
   ].join("\n");
