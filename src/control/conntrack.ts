@@ -154,14 +154,14 @@ function parseEventMask(text: string): ConntrackEventType[] {
 }
 
 export function matches(table: ConntrackTable, id: number, f: Filter): boolean {
-  if (f.protocol !== undefined && table.protocol[id] !== f.protocol) return false;
+  if (f.protocol !== undefined && table.protocol(id) !== f.protocol) return false;
   const orig = id * 2;
   const reply = id * 2 + 1;
-  if (f.origSrc !== undefined && table.tupleSrc[orig] !== f.origSrc) return false;
-  if (f.origDst !== undefined && table.tupleDst[orig] !== f.origDst) return false;
-  if (f.replySrc !== undefined && table.tupleSrc[reply] !== f.replySrc) return false;
-  if (f.replyDst !== undefined && table.tupleDst[reply] !== f.replyDst) return false;
-  const ports = table.tuplePorts[orig]!;
+  if (f.origSrc !== undefined && table.tupleSrc(orig) !== f.origSrc) return false;
+  if (f.origDst !== undefined && table.tupleDst(orig) !== f.origDst) return false;
+  if (f.replySrc !== undefined && table.tupleSrc(reply) !== f.replySrc) return false;
+  if (f.replyDst !== undefined && table.tupleDst(reply) !== f.replyDst) return false;
+  const ports = table.tuplePorts(orig);
   if (f.sport !== undefined && ports >>> 16 !== f.sport) return false;
   if (f.dport !== undefined && (ports & 0xffff) !== f.dport) return false;
   return true;
@@ -170,7 +170,7 @@ export function matches(table: ConntrackTable, id: number, f: Filter): boolean {
 /** The live connections that match, in id order. */
 function selected(table: ConntrackTable, filter: Filter, now: number): number[] {
   const ids: number[] = [];
-  for (const id of table.confirmedIds()) if (table.expires[id]! > now && matches(table, id, filter)) ids.push(id);
+  for (const id of table.confirmedIds()) if (table.expires(id) > now && matches(table, id, filter)) ids.push(id);
   return ids;
 }
 

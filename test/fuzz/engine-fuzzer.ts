@@ -323,7 +323,7 @@ function checkNat(engine: Netfilter, b: Uint8Array, quote: Quote | null): Violat
   }
   if ((rd16(b, 6) & 0x1fff) !== 0) return null;
   const other = ctx.ctId * 2 + (ctx.ctDirection ^ 1);
-  const want = { src: table.tupleDst[other]!, dst: table.tupleSrc[other]!, ports: table.tuplePorts[other]! };
+  const want = { src: table.tupleDst(other), dst: table.tupleSrc(other), ports: table.tuplePorts(other) };
   const got = { src: rd32(b, 12), dst: rd32(b, 16) };
   let bad = got.src !== want.src || got.dst !== want.dst;
   let detail = `${fmt(got.src)} -> ${fmt(got.dst)}`;
@@ -356,10 +356,10 @@ export function auditConntrack(engine: Netfilter, stats?: EngineFuzzStats): Viol
   const seen = new Map<string, number>();
   for (const id of table.confirmedIds()) {
     n++;
-    const protocol = table.protocol[id]!;
+    const protocol = table.protocol(id);
     for (let dir = 0; dir < 2; dir++) {
       const node = id * 2 + dir;
-      const key = `${protocol}/${table.tupleSrc[node]}/${table.tupleDst[node]}/${table.tuplePorts[node]}`;
+      const key = `${protocol}/${table.tupleSrc(node)}/${table.tupleDst(node)}/${table.tuplePorts(node)}`;
       const other = seen.get(key);
       // A connection to itself with the same ports (or a port-less protocol) has its reply tuple
       // equal to its original tuple, as in the kernel: that is one entry, not two.
@@ -367,8 +367,8 @@ export function auditConntrack(engine: Netfilter, stats?: EngineFuzzStats): Viol
         return { invariant: "ct-duplicate-tuple", message: `connections ${other >> 1} and ${id} share tuple ${key} (nodes ${other}, ${node})` };
       }
       seen.set(key, node);
-      const found = table.lookup(protocol, table.tupleSrc[node]!, table.tupleDst[node]!, table.tuplePorts[node]!, -Infinity);
-      const selfTuple = found === (node ^ 1) && table.tupleSrc[node] === table.tupleSrc[node ^ 1] && table.tupleDst[node] === table.tupleDst[node ^ 1] && table.tuplePorts[node] === table.tuplePorts[node ^ 1];
+      const found = table.lookup(protocol, table.tupleSrc(node), table.tupleDst(node), table.tuplePorts(node), -Infinity);
+      const selfTuple = found === (node ^ 1) && table.tupleSrc(node) === table.tupleSrc(node ^ 1) && table.tupleDst(node) === table.tupleDst(node ^ 1) && table.tuplePorts(node) === table.tuplePorts(node ^ 1);
       if (found !== node && !selfTuple) return { invariant: "ct-hash", message: `tuple ${key} of connection ${id} looked up as node ${found}, not ${node}` };
     }
   }

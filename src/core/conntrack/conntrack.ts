@@ -89,13 +89,13 @@ export class Conntrack {
       ctx.ctId = id;
       ctx.ctDirection = dir;
       table.stats.found++;
-      const status = table.status[id]!;
+      const status = table.status(id);
       ctx.ctState = dir === Direction.Reply || (status & CtStatus.SEEN_REPLY) !== 0 ? CtState.ESTABLISHED : CtState.NEW;
       if (table.events !== null) this.watch(id);
       const verdict = this.protocolPacket(ctx, id, dir);
       if (verdict === TcpVerdict.Invalid) return this.invalid(ctx);
       if (verdict === TcpVerdict.Reopen) return this.newConnection(ctx, protocol, ports);
-      if (dir === Direction.Reply) table.status[id] = table.status[id]! | CtStatus.SEEN_REPLY;
+      if (dir === Direction.Reply) table.addStatus(id, CtStatus.SEEN_REPLY);
       return null;
     }
     return this.newConnection(ctx, protocol, ports);
@@ -144,11 +144,9 @@ export class Conntrack {
         return "conntrack-table-full";
       }
     }
-    table.created[id] = ctx.now;
-    table.tcpState[id] = tcpState;
-    table.tcpLastClass[id] = protocol === IPPROTO_TCP ? tcpFlagClass(ctx.tcpFlags) : 0;
-    table.tcpLastDir[id] = Direction.Original;
-    table.expires[id] = ctx.now + this.initialTimeout(protocol, tcpState);
+    table.setCreated(id, ctx.now);
+    table.setTcp(id, tcpState, protocol === IPPROTO_TCP ? tcpFlagClass(ctx.tcpFlags) : 0, Direction.Original, 0);
+    table.setExpires(id, ctx.now + this.initialTimeout(protocol, tcpState));
     ctx.ctId = id;
     ctx.ctDirection = Direction.Original;
     ctx.ctState = CtState.NEW;
@@ -172,25 +170,25 @@ export class Conntrack {
     const table = this.table;
     const t = this.timeouts;
     const now = ctx.now;
-    switch (table.protocol[id]) {
+    switch (table.protocol(id)) {
       case IPPROTO_TCP:
         return this.tcpPacket(ctx, id, dir);
       case IPPROTO_UDP: {
-        const status = table.status[id]!;
+        const status = table.status(id);
         if (status & CtStatus.SEEN_REPLY) {
-          const stream = now - table.created[id]! > UDP_STREAM_AFTER_MS;
-          table.expires[id] = now + (stream ? t.udpStream : t.udpUnreplied);
-          if (stream) table.status[id] = table.status[id]! | CtStatus.ASSURED;
+          const stream = now - table.created(id) > UDP_STREAM_AFTER_MS;
+          table.setExpires(id, now + (stream ? t.udpStream : t.udpUnreplied));
+          if (stream) table.addStatus(id, CtStatus.ASSURED);
         } else {
-          table.expires[id] = now + t.udpUnreplied;
+          table.setExpires(id, now + t.udpUnreplied);
         }
         return TcpVerdict.Ok;
       }
       case IPPROTO_ICMP:
-        table.expires[id] = now + t.icmp;
+        table.setExpires(id, now + t.icmp);
         return TcpVerdict.Ok;
       default:
-        table.expires[id] = now + t.generic;
+        table.setExpires(id, now + t.generic);
         return TcpVerdict.Ok;
     }
   }
@@ -198,15 +196,16 @@ export class Conntrack {
   private tcpPacket(ctx: PacketContext, id: number, dir: Direction): TcpVerdict {
     const table = this.table;
     const flagClass = tcpFlagClass(ctx.tcpFlags);
-    const oldState = table.tcpState[id]! as TcpState;
+    const oldState = table.tcpState(id) as TcpState;
+    const closeInit = table.tcpCloseInit(id);
     let newState = tcpTransition(dir, flagClass, oldState);
 
     if (newState === TcpState.SynSent && oldState >= TcpState.TimeWait) {
       // A SYN reopening a closed connection: if it had been closing or reset from this side,
       // forget the old connection and track the SYN as a new one (the kernel's NF_REPEAT);
       // otherwise the SYN is ignored like the other out-of-state segments below.
-      const closing = table.tcpCloseInit[id] !== 0;
-      const resetHere = table.tcpLastDir[id] === dir && table.tcpLastClass[id] === TcpFlagClass.Rst;
+      const closing = closeInit !== 0;
+      const resetHere = table.tcpLastDir(id) === dir && table.tcpLastClass(id) === TcpFlagClass.Rst;
       if (closing || resetHere) {
         this.watchedId = -1;
         table.remove(id);
@@ -217,30 +216,27 @@ export class Conntrack {
     }
     if (newState === TcpState.Ignore) {
       // Segments the state table ignores pass without changing anything.
-      table.tcpLastClass[id] = flagClass;
-      table.tcpLastDir[id] = dir;
+      table.setTcp(id, oldState, flagClass, dir, closeInit);
       return TcpVerdict.Ok;
     }
     if (newState === TcpState.Invalid) return TcpVerdict.Invalid;
 
-    table.tcpLastClass[id] = flagClass;
-    table.tcpLastDir[id] = dir;
-    table.tcpState[id] = newState;
-    if (oldState !== newState && newState === TcpState.FinWait) table.tcpCloseInit[id] = table.tcpCloseInit[id]! | (1 << dir);
+    const startsClosing = oldState !== newState && newState === TcpState.FinWait;
+    table.setTcp(id, newState, flagClass, dir, startsClosing ? closeInit | (1 << dir) : closeInit);
 
-    const status = table.status[id]!;
+    const status = table.status(id);
     let timeout = tcpTimeout(this.timeouts, newState);
     if ((status & CtStatus.SEEN_REPLY) === 0) {
       if (flagClass === TcpFlagClass.Rst) {
         // The only answer was a reset: no connection to keep (the kernel kills it at once).
-        table.expires[id] = ctx.now;
+        table.setExpires(id, ctx.now);
         return TcpVerdict.Ok;
       }
       if (newState === TcpState.Established) timeout = Math.min(timeout, this.timeouts.tcpUnacknowledged);
     } else if ((status & CtStatus.ASSURED) === 0 && (oldState === TcpState.SynRecv || oldState === TcpState.Established) && newState === TcpState.Established) {
-      table.status[id] = status | CtStatus.ASSURED;
+      table.setStatus(id, status | CtStatus.ASSURED);
     }
-    table.expires[id] = ctx.now + timeout;
+    table.setExpires(id, ctx.now + timeout);
     return TcpVerdict.Ok;
   }
 
@@ -306,9 +302,9 @@ export class Conntrack {
   private watch(id: number): void {
     const table = this.table;
     this.watchedId = id;
-    this.watchedTcpState = table.tcpState[id]!;
-    this.watchedStatus = table.status[id]! & (CtStatus.SEEN_REPLY | CtStatus.ASSURED);
-    this.watchedMark = table.mark[id]!;
+    this.watchedTcpState = table.tcpState(id);
+    this.watchedStatus = table.status(id) & (CtStatus.SEEN_REPLY | CtStatus.ASSURED);
+    this.watchedMark = table.mark(id);
   }
 
   /** An UPDATE event when the packet changed its connection's TCP state, reply/assured bits or mark. */
@@ -318,9 +314,9 @@ export class Conntrack {
     const table = this.table;
     if (table.events === null || !table.isLive(id) || !table.isConfirmed(id)) return;
     if (
-      table.tcpState[id] !== this.watchedTcpState ||
-      (table.status[id]! & (CtStatus.SEEN_REPLY | CtStatus.ASSURED)) !== this.watchedStatus ||
-      table.mark[id] !== this.watchedMark
+      table.tcpState(id) !== this.watchedTcpState ||
+      (table.status(id) & (CtStatus.SEEN_REPLY | CtStatus.ASSURED)) !== this.watchedStatus ||
+      table.mark(id) !== this.watchedMark
     ) {
       table.events("UPDATE", id, now);
     }

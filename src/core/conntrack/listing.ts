@@ -6,9 +6,9 @@ import { CtStatus, TCP_STATE_NAMES } from "./states.ts";
 import type { ConntrackTable } from "./table.ts";
 
 function tupleText(table: ConntrackTable, node: number, protocol: number): string {
-  const src = formatAddress(table.tupleSrc[node]!);
-  const dst = formatAddress(table.tupleDst[node]!);
-  const ports = table.tuplePorts[node]!;
+  const src = formatAddress(table.tupleSrc(node));
+  const dst = formatAddress(table.tupleDst(node));
+  const ports = table.tuplePorts(node);
   if (protocol === IPPROTO_ICMP) {
     return `src=${src} dst=${dst} type=${(ports >>> 8) & 0xff} code=${ports & 0xff} id=${ports >>> 16} `;
   }
@@ -20,17 +20,17 @@ function tupleText(table: ConntrackTable, node: number, protocol: number): strin
 
 /** One connection as `conntrack -L` prints it; `now` in the table's clock (ms). */
 export function formatConnection(table: ConntrackTable, id: number, now: number): string {
-  return `${connectionText(table, id, now)} mark=${table.mark[id]} use=1`;
+  return `${connectionText(table, id, now)} mark=${table.mark(id)} use=1`;
 }
 
 /** A connection's protocol, timeout, state, tuples and flags: what `-L` lines and `-E` events share. */
 export function connectionText(table: ConntrackTable, id: number, now: number): string {
-  const protocol = table.protocol[id]!;
+  const protocol = table.protocol(id);
   const name = protocol === 0 ? "unknown" : (protocolName(protocol) ?? "unknown");
-  const seconds = Math.max(0, Math.floor((table.expires[id]! - now) / 1000));
-  const status = table.status[id]!;
+  const seconds = Math.max(0, Math.floor((table.expires(id) - now) / 1000));
+  const status = table.status(id);
   let line = `${name.padEnd(8)} ${protocol} ${seconds} `;
-  if (protocol === IPPROTO_TCP) line += `${TCP_STATE_NAMES[table.tcpState[id]!] ?? "NONE"} `;
+  if (protocol === IPPROTO_TCP) line += `${TCP_STATE_NAMES[table.tcpState(id)] ?? "NONE"} `;
   line += tupleText(table, id * 2, protocol);
   if ((status & CtStatus.SEEN_REPLY) === 0) line += "[UNREPLIED] ";
   line += tupleText(table, id * 2 + 1, protocol);
@@ -42,7 +42,7 @@ export function connectionText(table: ConntrackTable, id: number, now: number): 
 export function listConnections(table: ConntrackTable, now: number): string[] {
   const lines: string[] = [];
   for (const id of table.confirmedIds()) {
-    if (table.expires[id]! > now) lines.push(formatConnection(table, id, now));
+    if (table.expires(id) > now) lines.push(formatConnection(table, id, now));
   }
   return lines;
 }

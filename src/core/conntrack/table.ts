@@ -1,7 +1,7 @@
 // The connection table: every tracked connection's two tuples (original and reply) and its state,
-// kept in typed arrays (columns indexed by connection id) with a chained hash over both tuples, as
-// the kernel's nf_conntrack_hash holds both tuplehash entries of each nf_conn. The hot lookup touches
-// only numbers: no objects are allocated per packet.
+// kept in one typed array of 64-byte records (one per connection id) with a chained hash over both
+// tuples, as the kernel's nf_conntrack_hash holds both tuplehash entries of each nf_conn. The hot
+// lookup touches only numbers: no objects are allocated per packet.
 //
 // A tuple is (protocol, source, destination, source "port", destination "port"); for ICMP the ports
 // are the echo identifier and the type/code (see tuple.ts). A node is `id * 2 + direction`.
@@ -32,34 +32,43 @@ export interface ConntrackStats {
 
 const NONE = -1;
 
+// One connection is one record of RECORD_WORDS 32-bit words (64 bytes, one cache line): both tuples
+// with their hash-chain links, then the state a packet of the connection reads and writes. A lookup
+// at 1M connections then costs the bucket head and this one line, where one array per field cost a
+// cache miss per field. Node `id * 2 + direction` is the tuple at word (direction * 4) of record id.
+const RECORD_WORDS = 16;
+const NODE_WORDS = 4;
+const W_SRC = 0;
+const W_DST = 1;
+/** sourcePort << 16 | destinationPort (ICMP: id << 16 | type << 8 | code). */
+const W_PORTS = 2;
+/** The next node in the hash chain (-1 stored as 0xffffffff). */
+const W_NEXT = 3;
+/** protocol | inUse << 8 */
+const W_PROTOCOL = 8;
+const W_STATUS = 9;
+const W_MARK = 10;
+/** tcpState | tcpLastClass << 8 | tcpLastDir << 16 | tcpCloseInit << 24 */
+const W_TCP = 11;
+/** Float64 slots (index in the Float64Array view) of a record: expiry and creation times. */
+const F_EXPIRES = 6;
+const F_CREATED = 7;
+const IN_USE = 0x100;
+
+/** The word where node's tuple starts. */
+function nodeWord(node: number): number {
+  return ((node >> 1) << 4) | ((node & 1) << 2);
+}
+
 export class ConntrackTable {
   readonly maxEntries: number;
   private readonly bucketMask: number;
   private readonly seed: number;
 
-  // Per node (id * 2 + direction): the tuple, and the next node in its hash chain.
-  readonly tupleSrc: Uint32Array;
-  readonly tupleDst: Uint32Array;
-  /** sourcePort << 16 | destinationPort (ICMP: id << 16 | type << 8 | code). */
-  readonly tuplePorts: Uint32Array;
-  private readonly next: Int32Array;
+  /** The connection records (see RECORD_WORDS), and the same memory as 64-bit floats for the times. */
+  private readonly records: Uint32Array;
+  private readonly times: Float64Array;
   private readonly heads: Int32Array;
-
-  // Per connection id.
-  readonly protocol: Uint8Array;
-  readonly status: Uint16Array;
-  /** Absolute expiry time in milliseconds of the table's clock. */
-  readonly expires: Float64Array;
-  /** When the connection was created (UDP's "stream after two seconds" rule needs it). */
-  readonly created: Float64Array;
-  readonly mark: Uint32Array;
-  readonly tcpState: Uint8Array;
-  /** TCP: the flag class and direction of the last segment, and per-direction close-initiated bits. */
-  readonly tcpLastClass: Uint8Array;
-  readonly tcpLastDir: Uint8Array;
-  readonly tcpCloseInit: Uint8Array;
-  /** Whether the id holds a connection (confirmed or not). */
-  private readonly inUse: Uint8Array;
 
   private readonly freeIds: Int32Array;
   private freeCount: number;
@@ -81,23 +90,11 @@ export class ConntrackTable {
     while (buckets < wanted) buckets *= 2;
     this.bucketMask = buckets - 1;
     this.seed = (opts.seed ?? 0x9e3779b9) >>> 0;
-    const nodes = opts.maxEntries * 2;
-    this.tupleSrc = new Uint32Array(nodes);
-    this.tupleDst = new Uint32Array(nodes);
-    this.tuplePorts = new Uint32Array(nodes);
-    this.next = new Int32Array(nodes).fill(NONE);
-    this.heads = new Int32Array(buckets).fill(NONE);
     const n = opts.maxEntries;
-    this.protocol = new Uint8Array(n);
-    this.status = new Uint16Array(n);
-    this.expires = new Float64Array(n);
-    this.created = new Float64Array(n);
-    this.mark = new Uint32Array(n);
-    this.tcpState = new Uint8Array(n);
-    this.tcpLastClass = new Uint8Array(n);
-    this.tcpLastDir = new Uint8Array(n);
-    this.tcpCloseInit = new Uint8Array(n);
-    this.inUse = new Uint8Array(n);
+    const memory = new ArrayBuffer(n * RECORD_WORDS * 4);
+    this.records = new Uint32Array(memory);
+    this.times = new Float64Array(memory);
+    this.heads = new Int32Array(buckets).fill(NONE);
     this.freeIds = new Int32Array(n);
     // Hand out low ids first (better locality while the table is small).
     for (let i = 0; i < n; i++) this.freeIds[i] = n - 1 - i;
@@ -106,11 +103,91 @@ export class ConntrackTable {
 
   /** Bytes held by the table's arrays, for the benchmark's bytes-per-entry figure. */
   get memoryBytes(): number {
-    const arrays = [
-      this.tupleSrc, this.tupleDst, this.tuplePorts, this.next, this.heads, this.protocol, this.status, this.expires,
-      this.created, this.mark, this.tcpState, this.tcpLastClass, this.tcpLastDir, this.tcpCloseInit, this.inUse, this.freeIds,
-    ];
-    return arrays.reduce((sum, a) => sum + a.byteLength, 0);
+    return this.records.byteLength + this.heads.byteLength + this.freeIds.byteLength;
+  }
+
+  // --- a node's tuple (node = id * 2 + direction) ---------------------------------------------
+
+  tupleSrc(node: number): number {
+    return this.records[nodeWord(node) + W_SRC]!;
+  }
+
+  tupleDst(node: number): number {
+    return this.records[nodeWord(node) + W_DST]!;
+  }
+
+  /** sourcePort << 16 | destinationPort (ICMP: id << 16 | type << 8 | code). */
+  tuplePorts(node: number): number {
+    return this.records[nodeWord(node) + W_PORTS]!;
+  }
+
+  // --- a connection's state --------------------------------------------------------------------
+
+  protocol(id: number): number {
+    return this.records[id * RECORD_WORDS + W_PROTOCOL]! & 0xff;
+  }
+
+  /** ct->status: CtStatus bits. */
+  status(id: number): number {
+    return this.records[id * RECORD_WORDS + W_STATUS]!;
+  }
+
+  setStatus(id: number, status: number): void {
+    this.records[id * RECORD_WORDS + W_STATUS] = status;
+  }
+
+  addStatus(id: number, bits: number): void {
+    this.records[id * RECORD_WORDS + W_STATUS] |= bits;
+  }
+
+  mark(id: number): number {
+    return this.records[id * RECORD_WORDS + W_MARK]!;
+  }
+
+  setMark(id: number, mark: number): void {
+    this.records[id * RECORD_WORDS + W_MARK] = mark;
+  }
+
+  /** Absolute expiry time in milliseconds of the table's clock. */
+  expires(id: number): number {
+    return this.times[id * (RECORD_WORDS / 2) + F_EXPIRES]!;
+  }
+
+  setExpires(id: number, when: number): void {
+    this.times[id * (RECORD_WORDS / 2) + F_EXPIRES] = when;
+  }
+
+  /** When the connection was created (UDP's "stream after two seconds" rule needs it). */
+  created(id: number): number {
+    return this.times[id * (RECORD_WORDS / 2) + F_CREATED]!;
+  }
+
+  setCreated(id: number, when: number): void {
+    this.times[id * (RECORD_WORDS / 2) + F_CREATED] = when;
+  }
+
+  tcpState(id: number): number {
+    return this.records[id * RECORD_WORDS + W_TCP]! & 0xff;
+  }
+
+  /** TCP: the flag class of the last segment. */
+  tcpLastClass(id: number): number {
+    return (this.records[id * RECORD_WORDS + W_TCP]! >>> 8) & 0xff;
+  }
+
+  /** TCP: the direction of the last segment. */
+  tcpLastDir(id: number): number {
+    return (this.records[id * RECORD_WORDS + W_TCP]! >>> 16) & 0xff;
+  }
+
+  /** TCP: per-direction bits, set when that side started closing (sent the first FIN). */
+  tcpCloseInit(id: number): number {
+    return this.records[id * RECORD_WORDS + W_TCP]! >>> 24;
+  }
+
+  /** Writes the TCP tracker's four fields at once (one word). */
+  setTcp(id: number, state: number, lastClass: number, lastDir: number, closeInit: number): void {
+    this.records[id * RECORD_WORDS + W_TCP] = (state | (lastClass << 8) | (lastDir << 16) | (closeInit << 24)) >>> 0;
   }
 
   /** A murmur3-style mix of the tuple; cheap, and spreads sequential addresses and ports well. */
@@ -134,18 +211,20 @@ export class ConntrackTable {
    * (the kernel's lookup ignores and reaps dead entries).
    */
   lookup(protocol: number, src: number, dst: number, ports: number, now: number): number {
-    const bucket = this.bucketOf(protocol, src, dst, ports);
-    let node = this.heads[bucket]!;
+    const records = this.records;
+    let node = this.heads[this.bucketOf(protocol, src, dst, ports)]!;
     while (node !== NONE) {
-      const id = node >> 1;
-      if (this.tupleSrc[node] === src && this.tupleDst[node] === dst && this.tuplePorts[node] === ports && this.protocol[id] === protocol) {
-        if (this.expires[id]! <= now && (this.status[id]! & CtStatus.FIXED_TIMEOUT) === 0) {
+      const at = nodeWord(node);
+      const record = (node >> 1) * RECORD_WORDS;
+      if (records[at + W_SRC] === src && records[at + W_DST] === dst && records[at + W_PORTS] === ports && (records[record + W_PROTOCOL]! & 0xff) === protocol) {
+        const id = node >> 1;
+        if (this.expires(id) <= now && (records[record + W_STATUS]! & CtStatus.FIXED_TIMEOUT) === 0) {
           this.remove(id);
           return NONE;
         }
         return node;
       }
-      node = this.next[node]!;
+      node = records[at + W_NEXT]! | 0;
     }
     return NONE;
   }
@@ -163,40 +242,36 @@ export class ConntrackTable {
   allocate(protocol: number, src: number, dst: number, sport: number, dport: number, replyPorts: number): number {
     if (this.freeCount === 0) return NONE;
     const id = this.freeIds[--this.freeCount]!;
-    this.inUse[id] = 1;
     this.allocatedCount++;
-    const orig = id * 2;
-    const reply = orig + 1;
-    this.protocol[id] = protocol;
-    this.tupleSrc[orig] = src;
-    this.tupleDst[orig] = dst;
-    this.tuplePorts[orig] = ((sport << 16) | dport) >>> 0;
-    this.tupleSrc[reply] = dst;
-    this.tupleDst[reply] = src;
-    this.tuplePorts[reply] = replyPorts >>> 0;
-    this.status[id] = 0;
-    this.expires[id] = 0;
-    this.created[id] = 0;
-    this.mark[id] = 0;
-    this.tcpState[id] = TcpState.None;
-    this.tcpLastClass[id] = 0;
-    this.tcpLastDir[id] = 0;
-    this.tcpCloseInit[id] = 0;
-    this.next[orig] = NONE;
-    this.next[reply] = NONE;
+    const r = this.records;
+    const at = id * RECORD_WORDS;
+    r[at + W_SRC] = src;
+    r[at + W_DST] = dst;
+    r[at + W_PORTS] = ((sport << 16) | dport) >>> 0;
+    r[at + W_NEXT] = NONE;
+    r[at + NODE_WORDS + W_SRC] = dst;
+    r[at + NODE_WORDS + W_DST] = src;
+    r[at + NODE_WORDS + W_PORTS] = replyPorts >>> 0;
+    r[at + NODE_WORDS + W_NEXT] = NONE;
+    r[at + W_PROTOCOL] = protocol | IN_USE;
+    r[at + W_STATUS] = 0;
+    r[at + W_MARK] = 0;
+    r[at + W_TCP] = TcpState.None;
+    this.setExpires(id, 0);
+    this.setCreated(id, 0);
     return id;
   }
 
   /** NAT changes the reply tuple before the connection is confirmed. */
   setReplyTuple(id: number, src: number, dst: number, ports: number): void {
-    const reply = id * 2 + 1;
-    this.tupleSrc[reply] = src;
-    this.tupleDst[reply] = dst;
-    this.tuplePorts[reply] = ports >>> 0;
+    const at = id * RECORD_WORDS + NODE_WORDS;
+    this.records[at + W_SRC] = src;
+    this.records[at + W_DST] = dst;
+    this.records[at + W_PORTS] = ports >>> 0;
   }
 
   isConfirmed(id: number): boolean {
-    return (this.status[id]! & CtStatus.CONFIRMED) !== 0;
+    return (this.status(id) & CtStatus.CONFIRMED) !== 0;
   }
 
   /**
@@ -206,64 +281,70 @@ export class ConntrackTable {
   confirm(id: number, now: number): boolean {
     const orig = id * 2;
     const reply = orig + 1;
-    const protocol = this.protocol[id]!;
+    const protocol = this.protocol(id);
     if (
-      this.lookup(protocol, this.tupleSrc[orig]!, this.tupleDst[orig]!, this.tuplePorts[orig]!, now) !== NONE ||
-      this.lookup(protocol, this.tupleSrc[reply]!, this.tupleDst[reply]!, this.tuplePorts[reply]!, now) !== NONE
+      this.lookup(protocol, this.tupleSrc(orig), this.tupleDst(orig), this.tuplePorts(orig), now) !== NONE ||
+      this.lookup(protocol, this.tupleSrc(reply), this.tupleDst(reply), this.tuplePorts(reply), now) !== NONE
     ) {
       this.stats.insertFailed++;
       return false;
     }
     this.link(orig);
     this.link(reply);
-    this.status[id] = this.status[id]! | CtStatus.CONFIRMED;
+    this.addStatus(id, CtStatus.CONFIRMED);
     this.confirmedCount++;
     this.stats.insert++;
     if (this.events !== null) this.events("NEW", id, now);
     return true;
   }
 
+  private bucketOfNode(node: number): number {
+    return this.bucketOf(this.protocol(node >> 1), this.tupleSrc(node), this.tupleDst(node), this.tuplePorts(node));
+  }
+
   private link(node: number): void {
-    const id = node >> 1;
-    const bucket = this.bucketOf(this.protocol[id]!, this.tupleSrc[node]!, this.tupleDst[node]!, this.tuplePorts[node]!);
-    this.next[node] = this.heads[bucket]!;
+    const bucket = this.bucketOfNode(node);
+    this.records[nodeWord(node) + W_NEXT] = this.heads[bucket]!;
     this.heads[bucket] = node;
   }
 
+  private nextOf(node: number): number {
+    return this.records[nodeWord(node) + W_NEXT]! | 0;
+  }
+
   private unlink(node: number): void {
-    const id = node >> 1;
-    const bucket = this.bucketOf(this.protocol[id]!, this.tupleSrc[node]!, this.tupleDst[node]!, this.tuplePorts[node]!);
+    const bucket = this.bucketOfNode(node);
     let current = this.heads[bucket]!;
     let previous = NONE;
     while (current !== NONE) {
       if (current === node) {
-        if (previous === NONE) this.heads[bucket] = this.next[current]!;
-        else this.next[previous] = this.next[current]!;
-        this.next[node] = NONE;
+        if (previous === NONE) this.heads[bucket] = this.nextOf(current);
+        else this.records[nodeWord(previous) + W_NEXT] = this.nextOf(current);
+        this.records[nodeWord(node) + W_NEXT] = NONE;
         return;
       }
       previous = current;
-      current = this.next[current]!;
+      current = this.nextOf(current);
     }
   }
 
   /** Frees a connection, confirmed or not. */
   remove(id: number): void {
-    if (!this.inUse[id]) return;
+    if (!this.isLive(id)) return;
     if (this.isConfirmed(id)) {
       if (this.events !== null) this.events("DESTROY", id);
       this.unlink(id * 2);
       this.unlink(id * 2 + 1);
       this.confirmedCount--;
     }
-    this.inUse[id] = 0;
-    this.status[id] = 0;
+    this.records[id * RECORD_WORDS + W_PROTOCOL] = 0;
+    this.setStatus(id, 0);
     this.allocatedCount--;
     this.freeIds[this.freeCount++] = id;
   }
 
   isLive(id: number): boolean {
-    return this.inUse[id] === 1;
+    return (this.records[id * RECORD_WORDS + W_PROTOCOL]! & IN_USE) !== 0;
   }
 
   /**
@@ -277,16 +358,16 @@ export class ConntrackTable {
       const bucket = (hint + i) & this.bucketMask;
       let victim = NONE;
       let victimExpires = Infinity;
-      for (let node = this.heads[bucket]!; node !== NONE; node = this.next[node]!) {
+      for (let node = this.heads[bucket]!; node !== NONE; node = this.nextOf(node)) {
         const id = node >> 1;
-        if (this.expires[id]! <= now) {
+        if (this.expires(id) <= now) {
           victim = id;
           victimExpires = -Infinity;
           break;
         }
-        if ((this.status[id]! & CtStatus.ASSURED) === 0 && this.expires[id]! < victimExpires) {
+        if ((this.status(id) & CtStatus.ASSURED) === 0 && this.expires(id) < victimExpires) {
           victim = id;
-          victimExpires = this.expires[id]!;
+          victimExpires = this.expires(id);
         }
       }
       if (victim !== NONE) {
@@ -313,7 +394,7 @@ export class ConntrackTable {
     for (let i = 0; i < budget && i < n; i++) {
       const id = this.gcCursor;
       this.gcCursor = (this.gcCursor + 1) % n;
-      if (this.inUse[id] && this.isConfirmed(id) && this.expires[id]! <= now && (this.status[id]! & CtStatus.FIXED_TIMEOUT) === 0) {
+      if (this.isLive(id) && this.isConfirmed(id) && this.expires(id) <= now && (this.status(id) & CtStatus.FIXED_TIMEOUT) === 0) {
         this.remove(id);
         removed++;
       }
@@ -323,14 +404,14 @@ export class ConntrackTable {
 
   /** Every confirmed connection's id, in id order. */
   *confirmedIds(): Generator<number> {
-    for (let id = 0; id < this.maxEntries; id++) if (this.inUse[id] && this.isConfirmed(id)) yield id;
+    for (let id = 0; id < this.maxEntries; id++) if (this.isLive(id) && this.isConfirmed(id)) yield id;
   }
 
   /** Removes every connection (conntrack -F). */
   flush(): number {
     let removed = 0;
     for (let id = 0; id < this.maxEntries; id++) {
-      if (this.inUse[id]) {
+      if (this.isLive(id)) {
         this.remove(id);
         removed++;
       }

@@ -72,7 +72,7 @@ export class Nat {
   ) {}
 
   isInitialized(ctId: number, manip: Manip): boolean {
-    return (this.conntrack.table.status[ctId]! & doneBit(manip)) !== 0;
+    return (this.conntrack.table.status(ctId) & doneBit(manip)) !== 0;
   }
 
   /**
@@ -84,10 +84,10 @@ export class Nat {
     const reply = ctId * 2 + 1;
     const current = this.current;
     // The original tuple as earlier manips left it: the inverse of the current reply tuple.
-    current.protocol = table.protocol[ctId]!;
-    current.src = table.tupleDst[reply]!;
-    current.dst = table.tupleSrc[reply]!;
-    current.ports = invertPorts(current.protocol, table.tuplePorts[reply]!);
+    current.protocol = table.protocol(ctId);
+    current.src = table.tupleDst(reply);
+    current.dst = table.tupleSrc(reply);
+    current.ports = invertPorts(current.protocol, table.tuplePorts(reply));
     const chosen = this.candidate;
     const found = this.uniqueTuple(chosen, current, range, manip, ctId, now);
     if (!found) {
@@ -97,9 +97,9 @@ export class Nat {
     const changed = chosen.src !== current.src || chosen.dst !== current.dst || chosen.ports !== current.ports;
     if (changed) {
       table.setReplyTuple(ctId, chosen.dst, chosen.src, invertPorts(chosen.protocol, chosen.ports));
-      table.status[ctId] = table.status[ctId]! | statusBit(manip);
+      table.addStatus(ctId, statusBit(manip));
     }
-    table.status[ctId] = table.status[ctId]! | doneBit(manip);
+    table.addStatus(ctId, doneBit(manip));
     return "ok";
   }
 
@@ -108,7 +108,7 @@ export class Nat {
     const table = this.conntrack.table;
     const reply = ctId * 2 + 1;
     // The address the manip would touch, as the connection currently has it.
-    const address = manip === Manip.Source ? table.tupleDst[reply]! : table.tupleSrc[reply]!;
+    const address = manip === Manip.Source ? table.tupleDst(reply) : table.tupleSrc(reply);
     const range: NatRange = { flags: NF_NAT_RANGE_MAP_IPS, minAddr: address, maxAddr: address, minPort: 0, maxPort: 0, basePort: 0 };
     return this.setup(ctId, range, manip, now);
   }
@@ -238,15 +238,15 @@ export class Nat {
     const id = ctx.ctId;
     let bit = statusBit(manip);
     if (ctx.ctDirection === Direction.Reply) bit ^= CtStatus.SRC_NAT | CtStatus.DST_NAT;
-    if ((table.status[id]! & bit) === 0) return;
+    if ((table.status(id) & bit) === 0) return;
     // The packet must look like the inverse of the other direction's tuple.
     const other = id * 2 + (ctx.ctDirection ^ 1);
-    const protocol = table.protocol[id]!;
-    const targetPorts = invertPorts(protocol, table.tuplePorts[other]!);
+    const protocol = table.protocol(id);
+    const targetPorts = invertPorts(protocol, table.tuplePorts(other));
     if (manip === Manip.Source) {
-      rewriteSource(ctx, table.tupleDst[other]!, targetPorts >>> 16);
+      rewriteSource(ctx, table.tupleDst(other), targetPorts >>> 16);
     } else {
-      rewriteDestination(ctx, table.tupleSrc[other]!, protocol === IPPROTO_ICMP ? targetPorts >>> 16 : targetPorts & 0xffff);
+      rewriteDestination(ctx, table.tupleSrc(other), protocol === IPPROTO_ICMP ? targetPorts >>> 16 : targetPorts & 0xffff);
     }
   }
 
@@ -260,19 +260,19 @@ export class Nat {
     const id = ctx.ctId;
     const icmp = ctx.icmp;
     if (icmp.type === 5 /* redirect */) {
-      const status = table.status[id]!;
+      const status = table.status(id);
       const bothDone = CtStatus.SRC_NAT_DONE | CtStatus.DST_NAT_DONE;
       if ((status & bothDone) !== bothDone || (status & (CtStatus.SRC_NAT | CtStatus.DST_NAT)) !== 0) return false;
     }
     let bit = statusBit(manip);
     if (ctx.ctDirection === Direction.Reply) bit ^= CtStatus.SRC_NAT | CtStatus.DST_NAT;
-    if ((table.status[id]! & bit) === 0) return true;
+    if ((table.status(id) & bit) === 0) return true;
     if (icmp.openInner() !== "ok") return false;
     const other = id * 2 + (ctx.ctDirection ^ 1);
-    const protocol = table.protocol[id]!;
-    const otherSrc = table.tupleSrc[other]!;
-    const otherDst = table.tupleDst[other]!;
-    const otherPorts = table.tuplePorts[other]!;
+    const protocol = table.protocol(id);
+    const otherSrc = table.tupleSrc(other);
+    const otherDst = table.tupleDst(other);
+    const otherPorts = table.tuplePorts(other);
     // The quoted packet went the other way: give it the other direction's tuple, opposite manip.
     if (manip === Manip.Destination) {
       icmp.setInnerSource(otherSrc);

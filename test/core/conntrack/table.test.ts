@@ -8,7 +8,7 @@ const TCP = 6;
 
 function open(table: ConntrackTable, src: number, dst: number, sport: number, dport: number, now = 0): number {
   const id = table.allocate(TCP, src, dst, sport, dport, packPorts(dport, sport));
-  table.expires[id] = now + 1000;
+  table.setExpires(id, now + 1000);
   expect(table.confirm(id, now)).toBe(true);
   return id;
 }
@@ -48,17 +48,35 @@ describe("ConntrackTable", () => {
     const table = new ConntrackTable({ maxEntries: 2, buckets: 1 });
     const a = open(table, 1, 2, 1, 80);
     const b = open(table, 1, 2, 2, 80);
-    table.status[a] = table.status[a]! | CtStatus.ASSURED;
+    table.addStatus(a, CtStatus.ASSURED);
     expect(table.allocate(TCP, 1, 2, 3, 80, packPorts(80, 3))).toBe(-1);
     expect(table.earlyDrop(0, 0)).toBe(true);
     expect(table.isLive(b)).toBe(false);
     expect(table.isLive(a)).toBe(true);
-    table.status[table.allocate(TCP, 1, 2, 3, 80, packPorts(80, 3))] |= CtStatus.ASSURED;
+    table.addStatus(table.allocate(TCP, 1, 2, 3, 80, packPorts(80, 3)), CtStatus.ASSURED);
     expect(table.earlyDrop(0, 0)).toBe(false);
   });
 
   it("keeps its memory under 100 bytes per connection", () => {
     const table = new ConntrackTable({ maxEntries: 1 << 16 });
     expect(table.memoryBytes / table.maxEntries).toBeLessThan(100);
+  });
+
+  it("keeps each field of a connection's record apart from the others and from its neighbours'", () => {
+    const table = new ConntrackTable({ maxEntries: 4 });
+    const a = open(table, 0xffffffff, 0xfffffffe, 0xffff, 0xfffe);
+    const b = open(table, 7, 8, 9, 10);
+    table.setTcp(a, 11, 0xff, 1, 3);
+    table.setStatus(a, 0xffff);
+    table.setMark(a, 0xffffffff);
+    table.setExpires(a, 2 ** 52 + 1);
+    table.setCreated(a, 1.5e12);
+    expect([table.tcpState(a), table.tcpLastClass(a), table.tcpLastDir(a), table.tcpCloseInit(a)]).toEqual([11, 0xff, 1, 3]);
+    expect([table.status(a), table.mark(a), table.expires(a), table.created(a)]).toEqual([0xffff, 0xffffffff, 2 ** 52 + 1, 1.5e12]);
+    expect([table.protocol(a), table.tupleSrc(a * 2), table.tupleDst(a * 2), table.tuplePorts(a * 2)]).toEqual([TCP, 0xffffffff, 0xfffffffe, 0xfffffffe]);
+    expect([table.tupleSrc(a * 2 + 1), table.tupleDst(a * 2 + 1), table.tuplePorts(a * 2 + 1)]).toEqual([0xfffffffe, 0xffffffff, 0xfffeffff]);
+    expect([table.status(b), table.mark(b), table.tcpState(b), table.expires(b), table.protocol(b)]).toEqual([CtStatus.CONFIRMED, 0, 0, 1000, TCP]);
+    expect(table.lookup(TCP, 7, 8, packPorts(9, 10), 0)).toBe(b * 2);
+    expect(table.lookup(TCP, 0xffffffff, 0xfffffffe, packPorts(0xffff, 0xfffe), 0)).toBe(a * 2);
   });
 });

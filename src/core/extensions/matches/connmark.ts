@@ -26,7 +26,7 @@ export const connmarkMatch = defineMatch<ConnmarkMatch>({
     return (ctx) => {
       const id = ctx.ctId;
       if (id < 0) return false;
-      return (((ctx.conntrack.mark[id]! & mask) >>> 0) === value) !== inverted;
+      return (((ctx.conntrack.mark(id) & mask) >>> 0) === value) !== inverted;
     };
   },
   save: (data) => `${data.inverted ? "! " : ""}--mark ${formatMarkMask(data.value, data.mask)}`,

@@ -501,7 +501,7 @@ function compileConntrackMatch(data: ConntrackMatch): MatchFunction {
     return (ctx: PacketContext): boolean => {
       const table = ctx.conntrack;
       const at = ctx.ctId * 2 + node;
-      const address = source ? table.tupleSrc[at]! : table.tupleDst[at]!;
+      const address = source ? table.tupleSrc(at) : table.tupleDst(at);
       return (((address & mask) >>> 0) === want) !== inverted;
     };
   };
@@ -509,7 +509,7 @@ function compileConntrackMatch(data: ConntrackMatch): MatchFunction {
     const { low, high } = wanted;
     const inverted = not(bit);
     return (ctx: PacketContext): boolean => {
-      const ports = ctx.conntrack.tuplePorts[ctx.ctId * 2 + node]!;
+      const ports = ctx.conntrack.tuplePorts(ctx.ctId * 2 + node);
       const port = source ? ports >>> 16 : ports & 0xffff;
       return (port >= low && port <= high) !== inverted;
     };
@@ -525,7 +525,7 @@ function compileConntrackMatch(data: ConntrackMatch): MatchFunction {
   if (has(XT_CONNTRACK_REPLDST)) tests.push(addressTest(XT_CONNTRACK_REPLDST, replDst, 1, false));
   if (has(XT_CONNTRACK_PROTO)) {
     const inverted = not(XT_CONNTRACK_PROTO);
-    tests.push((ctx) => (ctx.conntrack.protocol[ctx.ctId] === l4proto) !== inverted);
+    tests.push((ctx) => (ctx.conntrack.protocol(ctx.ctId) === l4proto) !== inverted);
   }
   if (has(XT_CONNTRACK_ORIGSRC_PORT)) tests.push(portTest(XT_CONNTRACK_ORIGSRC_PORT, origSrcPort, 0, true));
   if (has(XT_CONNTRACK_ORIGDST_PORT)) tests.push(portTest(XT_CONNTRACK_ORIGDST_PORT, origDstPort, 0, false));
@@ -533,12 +533,12 @@ function compileConntrackMatch(data: ConntrackMatch): MatchFunction {
   if (has(XT_CONNTRACK_REPLDST_PORT)) tests.push(portTest(XT_CONNTRACK_REPLDST_PORT, replDstPort, 1, false));
   if (has(XT_CONNTRACK_STATUS)) {
     const inverted = not(XT_CONNTRACK_STATUS);
-    tests.push((ctx) => ((ctx.conntrack.status[ctx.ctId]! & statusMask) !== 0) !== inverted);
+    tests.push((ctx) => ((ctx.conntrack.status(ctx.ctId) & statusMask) !== 0) !== inverted);
   }
   if (has(XT_CONNTRACK_EXPIRES)) {
     const inverted = not(XT_CONNTRACK_EXPIRES);
     tests.push((ctx) => {
-      const seconds = Math.max(0, Math.floor((ctx.conntrack.expires[ctx.ctId]! - ctx.now) / 1000));
+      const seconds = Math.max(0, Math.floor((ctx.conntrack.expires(ctx.ctId) - ctx.now) / 1000));
       return (seconds >= expiresMin && seconds <= expiresMax) !== inverted;
     });
   }
@@ -550,7 +550,7 @@ function compileConntrackMatch(data: ConntrackMatch): MatchFunction {
     if (checkState) {
       let bits = ctx.ctState;
       if (tracked) {
-        const status = ctx.conntrack.status[ctx.ctId]!;
+        const status = ctx.conntrack.status(ctx.ctId);
         if (status & IPS_SRC_NAT) bits |= CT_STATE_SNAT;
         if (status & IPS_DST_NAT) bits |= CT_STATE_DNAT;
       }

@@ -43,10 +43,10 @@ describe("connmark: the connection mark in the engine", () => {
     const engine = engineFor(rules);
     const { ctId } = send(engine, udp());
     expect(packetCounts(rules)).toEqual([0, 0, 0, 1, 0]);
-    engine.conntrack.table.mark[ctId] = 0x5;
+    engine.conntrack.table.setMark(ctId, 0x5);
     expect(send(engine, udp(), 1).accepted).toBe(true);
     expect(packetCounts(rules)).toEqual([1, 1, 1, 1, 0]);
-    engine.conntrack.table.mark[ctId] = 0xfffffff0;
+    engine.conntrack.table.setMark(ctId, 0xfffffff0);
     expect(send(engine, udp(), 2).accepted).toBe(false);
     expect(packetCounts(rules)).toEqual([1, 1, 1, 2, 1]);
     // Another connection keeps its own mark.
@@ -58,9 +58,9 @@ describe("connmark: the connection mark in the engine", () => {
     const rules = rulesFromCommands(["-A FORWARD -m connmark --mark 0xffffffff -j DROP"]);
     const engine = engineFor(rules);
     const { ctId } = send(engine, udp());
-    engine.conntrack.table.mark[ctId] = 0xffffffff;
+    engine.conntrack.table.setMark(ctId, 0xffffffff);
     expect(send(engine, udp(), 1).accepted).toBe(false);
-    engine.conntrack.table.mark[ctId] = 0x7fffffff;
+    engine.conntrack.table.setMark(ctId, 0x7fffffff);
     expect(send(engine, udp(), 2).accepted).toBe(true);
     expect(packetCounts(rules)).toEqual([1]);
   });
