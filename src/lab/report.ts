@@ -72,14 +72,15 @@ export function formatReport(report: LabReport): string {
   if (report.comparison !== null) {
     out.push("", "kernel against userspace:");
     for (const probe of report.comparison.probes) {
-      const marks = probe.items.map((i) => `${i.item} ${i.same ? "same" : "DIFFERENT"}`).join(", ");
+      const marks = probe.items.map((i) => `${i.item} ${i.same ? "same" : "DIFFERENT"}${i.note ? "*" : ""}`).join(", ");
       out.push(`  ${probe.same ? "same     " : "DIFFERENT"} ${probe.name}: ${marks}`);
+      for (const item of probe.items.filter((i) => i.note)) out.push(`    * ${item.item}: ${item.note}`);
       for (const item of probe.items.filter((i) => !i.same)) {
         out.push(`    ${item.item}:`, ...showItem(item.item, item.kernel, item.userspace));
       }
     }
     for (const c of report.comparison.counters) {
-      out.push(`  ${c.same ? "same     " : "DIFFERENT"} counters: ${c.command}`);
+      out.push(`  ${c.same ? "same     " : "DIFFERENT"} counters: ${c.command}${c.note ? `\n    * ${c.note}` : ""}`);
       if (!c.same) out.push(...showItem("counters", c.kernel.split("\n"), c.userspace.split("\n")));
     }
   }

@@ -11,7 +11,7 @@ import { hostFirewall, type HostFirewall } from "./modes.ts";
 import { probeTarget, runProbe } from "./probe.ts";
 import { destroyLab, buildTopology, labInterfaces } from "./topology.ts";
 import { realNetns, saveState, workDir, type LabState } from "./state.ts";
-import { normaliseConntrack, normaliseSave } from "./compare.ts";
+import { counterDelta, normaliseConntrack, normaliseSave } from "./compare.ts";
 import { readFileSync } from "node:fs";
 
 /** How long after a probe its last packets (FIN/ACK, retransmits) may still belong to it. */
@@ -35,6 +35,8 @@ export interface ProbeResult {
   readonly conntrack: string[];
   /** The host's `-save -c` after the probe, normalised. */
   readonly counters: string[];
+  /** What the probe added to the counters (see compare.ts counterDelta). */
+  readonly counterDelta: string[];
   /** Start and end of the probe's capture window (ms since 1970). */
   readonly window: [number, number];
 }
@@ -45,6 +47,9 @@ export interface StepRecord {
   readonly command: string;
   readonly exitCode: number;
   readonly output: string;
+  /** counters steps: when they ran, and how many packets had been captured by then. */
+  atMs?: number;
+  packetsBefore?: number;
 }
 
 export interface ModeResult {
@@ -135,14 +140,16 @@ export async function bringUp(lab: Lab, mode: Mode, state: LabState, progress: P
 
 async function probeStep(probe: Probe, firewall: HostFirewall, prefix: string, progress: Progress): Promise<ProbeResult> {
   progress(`probe ${probe.index + 1}: ${probe.name} (${probe.kind} from ${probe.from} to ${probeTarget(probe)})`);
+  const before = normaliseSave(firewall.save().stdout);
   const start = Date.now();
   const answer = runProbe(probe, realNetns(prefix, probe.from));
   await sleep(SETTLE_MS);
   const end = Date.now();
+  const counters = normaliseSave(firewall.save().stdout);
   return {
     name: probe.name, kind: probe.kind, from: probe.from, to: probeTarget(probe), expect: probe.expect, expectPeer: probe.peer,
     outcome: answer.outcome, peer: answer.peer, met: answer.met, detail: answer.detail, durationMs: answer.durationMs,
-    packets: {}, conntrack: normaliseConntrack(firewall.conntrack().stdout, PROBE_FIRST_PORT + probe.index), counters: normaliseSave(firewall.save().stdout), window: [start, end],
+    packets: {}, conntrack: normaliseConntrack(firewall.conntrack().stdout, PROBE_FIRST_PORT + probe.index), counters, counterDelta: counterDelta(before, counters), window: [start, end],
   };
 }
 
@@ -167,7 +174,7 @@ export async function runMode(lab: Lab, mode: Mode, prefix: string, progress: Pr
         } else if (step.kind === "counters") {
           say(stepName(step));
           const ran = firewall.list(step.table, step.chain);
-          result.steps.push({ step: "counters", in: step.in, command: `-t ${step.table} -L${step.chain ? ` ${step.chain}` : ""} -n -v -x`, exitCode: ran.exitCode, output: `${ran.stdout}${ran.stderr}`.trimEnd() });
+          result.steps.push({ step: "counters", in: step.in, command: `-t ${step.table} -L${step.chain ? ` ${step.chain}` : ""} -n -v -x`, exitCode: ran.exitCode, output: `${ran.stdout}${ran.stderr}`.trimEnd(), atMs: Date.now() });
         } else {
           say(stepName(step));
           applySetupStep(step, firewall, prefix, result.steps);
@@ -177,6 +184,7 @@ export async function runMode(lab: Lab, mode: Mode, prefix: string, progress: Pr
       say("stopping the captures");
       const packets = await capture.stop();
       for (const probe of result.probes) probe.packets = packetsBetween(packets, probe.window[0], probe.window[1]);
+      for (const step of result.steps) if (step.atMs !== undefined) step.packetsBefore = packets.filter((p) => p.timeMs < step.atMs!).length;
       const stopped = await firewall.stop();
       if (stopped !== null) result.problems.push(stopped);
     }
