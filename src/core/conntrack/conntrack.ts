@@ -71,12 +71,12 @@ export class Conntrack {
     let ports = 0;
     if (protocol === IPPROTO_TCP || protocol === IPPROTO_UDP) {
       if (!ctx.hasTransport) return this.invalid(ctx);
-      if (this.verifyChecksums && ctx.hook === "PREROUTING" && !this.checksumOk(ctx)) return this.invalid(ctx);
+      if (this.mustVerify(ctx) && !this.checksumOk(ctx)) return this.invalid(ctx);
       if (protocol === IPPROTO_TCP && !tcpFlagsValid(ctx.tcpFlags)) return this.invalid(ctx);
       ports = packPorts(ctx.sourcePort, ctx.destinationPort);
     } else if (protocol === IPPROTO_ICMP) {
       if (!ctx.hasTransport) return this.icmpError(ctx);
-      if (this.verifyChecksums && ctx.hook === "PREROUTING" && !ctx.icmp.verifyChecksum()) return this.icmpError(ctx);
+      if (this.mustVerify(ctx) && !ctx.icmp.verifyChecksum()) return this.icmpError(ctx);
       if (isIcmpError(ctx.icmpType)) return this.trackIcmpError(ctx);
       const id = (ctx.buf[ctx.transportOffset + 4]! << 8) | ctx.buf[ctx.transportOffset + 5]!;
       ports = packIcmp(id, ctx.icmpType, ctx.icmpCode);
@@ -117,6 +117,11 @@ export class Conntrack {
     ctx.ctState = CtState.INVALID;
     this.table.stats.error++;
     return null;
+  }
+
+  /** nf_conntrack_checksum: at PREROUTING only, and not when the device already verified the sum. */
+  private mustVerify(ctx: PacketContext): boolean {
+    return this.verifyChecksums && !ctx.checksumVerified && ctx.hook === "PREROUTING";
   }
 
   private checksumOk(ctx: PacketContext): boolean {

@@ -156,8 +156,11 @@ export class Netfilter {
     this.natTable = compiled.nat ?? null;
   }
 
-  /** A packet that arrived on `inInterface`: PREROUTING, routing, then INPUT or FORWARD and POSTROUTING. */
-  receive(buf: Uint8Array, length: number, inInterface: string, now: number): PacketResult {
+  /**
+   * A packet that arrived on `inInterface`: PREROUTING, routing, then INPUT or FORWARD and POSTROUTING.
+   * `checksumVerified`: the device vouches for the transport checksum (CHECKSUM_UNNECESSARY).
+   */
+  receive(buf: Uint8Array, length: number, inInterface: string, now: number, checksumVerified = false): PacketResult {
     const ctx = this.ctx;
     const result = this.reset(now);
     const bad = ctx.load(buf, length);
@@ -165,6 +168,7 @@ export class Netfilter {
     ctx.conntrack = this.conntrack.table;
     ctx.now = now;
     ctx.inInterface = inInterface;
+    ctx.checksumVerified = checksumVerified;
     if (bad) return this.drop(null, bad);
     if (this.monitor === null) return this.receiveLoaded(ctx, result);
     this.beginTrace(ctx, this.monitor);

@@ -65,6 +65,11 @@ export class PacketContext {
   host!: HostView;
   /** Milliseconds on the engine's clock. */
   now = 0;
+  /**
+   * The device already verified the transport checksum (the kernel's CHECKSUM_UNNECESSARY, a TUN's
+   * virtio_net_hdr DATA_VALID): conntrack need not sum the packet again.
+   */
+  checksumVerified = false;
 
   // Marks and conntrack.
   mark = 0;
@@ -111,6 +116,7 @@ export class PacketContext {
     this.traced = false;
     this.hotdrop = false;
     this.natRequest = null;
+    this.checksumVerified = false;
     this.inInterface = null;
     this.outInterface = null;
     if (this.replies.length !== 0) this.replies.length = 0;
