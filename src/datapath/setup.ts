@@ -515,13 +515,14 @@ export class Datapath {
     } catch (error) {
       throw new DatapathSetupError(`cannot open TUN ${name}: ${(error as Error).message}`);
     }
+    // IPv4 only: no IPv6 link-local address and router solicitations on the TUN. Before it is up,
+    // or the kernel's first IPv6 packets (MLD reports) reach the engine and count as ip-header drops.
+    if (existsSync(`/proc/sys/net/ipv6/conf/${name}/disable_ipv6`)) writeSysctl(`/proc/sys/net/ipv6/conf/${name}/disable_ipv6`, "1");
     ip(["link", "set", name, "up"]);
     // The TUN's own sysctls vanish with it; no need to journal them.
     writeSysctl(confPath(name, "rp_filter"), "0");
     writeSysctl(confPath(name, "accept_local"), "1");
     writeSysctl(confPath(name, "send_redirects"), "0");
-    // IPv4 only: no IPv6 link-local address and router solicitations on the TUN.
-    if (existsSync(`/proc/sys/net/ipv6/conf/${name}/disable_ipv6`)) writeSysctl(`/proc/sys/net/ipv6/conf/${name}/disable_ipv6`, "1");
     this.log(`opened TUN ${name}`);
     return tun;
   }
