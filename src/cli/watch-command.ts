@@ -2,7 +2,6 @@
 // network namespace, print what comes, end cleanly on Ctrl-C / SIGTERM / a closed stdout.
 import { socketPathForCurrentNetns } from "../control/protocol.ts";
 import { openWatch, type WatchHandle } from "../control/watch-client.ts";
-import { NO_DAEMON_MESSAGE } from "./backend.ts";
 
 /**
  * Streams `request`'s records to `onRecord` until it returns "stop", the user interrupts, or the
@@ -30,7 +29,7 @@ export async function runWatch(
     if (end.connectError !== undefined) {
       const message =
         end.connectError === "ENOENT" || end.connectError === "ECONNREFUSED"
-          ? NO_DAEMON_MESSAGE
+          ? "no uptables daemon runs in this network namespace (start one with `uptables daemon`)"
           : end.connectError === "EACCES"
             ? `cannot talk to the uptables daemon (${socketPath}): Permission denied (you must be root)`
             : `cannot talk to ${socketPath}: ${end.connectError}`;

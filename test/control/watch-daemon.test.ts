@@ -112,9 +112,9 @@ describe.skipIf(why !== null)("uptables trace and conntrack -E on a live daemon"
     scratch.namespaces.push(lonely);
     const trace = client(lonely, ["trace", "-p", "udp"]);
     expect(await waitExit(trace.child)).toBe(1);
-    expect(trace.stderr()).toBe("uptables trace: no uptables daemon runs in this network namespace (start one with `uptables daemon`), or give --ruleset FILE\n");
+    expect(trace.stderr()).toBe("uptables trace: no uptables daemon runs in this network namespace (start one with `uptables daemon`)\n");
     const events = client(lonely, ["conntrack", "-E"]);
     expect(await waitExit(events.child)).toBe(1);
-    expect(events.stderr()).toBe("uptables conntrack: no uptables daemon runs in this network namespace (start one with `uptables daemon`), or give --ruleset FILE\n");
+    expect(events.stderr()).toBe("uptables conntrack: no uptables daemon runs in this network namespace (start one with `uptables daemon`)\n");
   });
 });
