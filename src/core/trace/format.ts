@@ -7,8 +7,10 @@
 //    TRACE: 2 1f2e3d4c filter:FORWARD:policy:DROP
 //
 // The number after `rule:` is the rule's position in its chain (the kernel's tool prints the
-// nftables rule handle there). uptables adds lines the kernel's tool cannot print:
+// nftables rule handle there). test/differential/trace.test.ts compares these lines with the real
+// tool's for the same packet and rules. uptables adds lines the kernel's tool cannot print:
 //
+//    TRACE: 2 <id> filter:EMPTY:return:      a user chain ran out of rules (this kernel says nothing)
 //    CONNTRACK: 2 <id> PREROUTING state=NEW direction=ORIGINAL connection=3
 //    NAT: 2 <id> PREROUTING DNAT 192.168.0.100:8080 -> 172.17.0.2:80   (" reply" after DNAT/SNAT: a reply un-NATed)
 //    ROUTE: 2 <id> forward OUT=docker0
