@@ -103,6 +103,18 @@ describe.skipIf(why !== null)("uptables trace and conntrack -E on a live daemon"
 
     // The daemon forgot both streams.
     await until("both watches ended", () => (daemon.output().match(/watch ended: /g) ?? []).length === 2);
+
+    // --json until Ctrl-C: one record a line, the same walk.
+    const json = client(host, ["trace", "-p", "tcp", "--dport", "8080", "--json"]);
+    await until("the JSON watch", () => (daemon.output().match(/watch started: /g) ?? []).length === 3);
+    expect(outside.exec(["curl", "-s", "-m", "10", "http://192.168.0.100:8080/"], { timeoutMs: 20_000 }).stdout).toBe("peer 192.168.0.50");
+    await until("a verdict record", () => json.stdout().includes('"type":"verdict"'));
+    json.child.kill("SIGINT");
+    expect(await waitExit(json.child)).toBe(0);
+    const records = json.stdout().trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.find((r) => r.type === "nat")).toMatchObject({ hook: "PREROUTING", manip: "DNAT", from: "192.168.0.100:8080", to: "172.17.0.2:80" });
+    expect(records.find((r) => r.type === "verdict")).toMatchObject({ verdict: "ACCEPT", path: "forward", out: "docker0" });
+    await until("the JSON watch ended", () => (daemon.output().match(/watch ended: /g) ?? []).length === 3);
     daemon.child.kill("SIGTERM");
     expect(await waitExit(daemon.child)).toBe(0);
   });
