@@ -1,6 +1,12 @@
 // The daemon's streams: `uptables trace` and `uptables conntrack -E`. A client's first request line
-// opens one (see protocol.ts); from then on the connection carries the stream's records, one JSON
-// object a line, until the client goes away (then the daemon forgets it) or the daemon stops.
+// opens one; the first reply is an ordinary {"stdout","stderr","exitCode"} (non-zero: refused, and
+// the connection is closed); from then on the connection carries the stream's records, one JSON
+// object a line, until the client goes away (then the daemon forgets it) or the daemon stops:
+//
+//   {"op":"trace","args":["-p","tcp","--dport","8080"]}  -> trace records (src/core/trace/record.ts)
+//   {"op":"conntrack","args":["-E","-e","NEW"]}           -> {"type":"event","event":"NEW","line":"    [NEW] tcp ..."}
+//
+// Lines the client sends after the first are ignored.
 //
 // The engine is told only while someone watches: the trace monitor is attached to it with the first
 // trace client and detached with the last, and the conntrack event sink likewise. A slow reader
@@ -9,7 +15,7 @@
 import type { Socket } from "node:net";
 import { formatConntrackEvent, type ConntrackEventType } from "../core/conntrack/events.ts";
 import type { Netfilter } from "../core/engine/netfilter.ts";
-import { parseTraceCommand, TraceUsageError } from "../core/trace/filter.ts";
+import { parseTraceCommand, TraceUsageError, type TraceCommand } from "../core/trace/filter.ts";
 import { PacketTraceMonitor, type TraceWatcher } from "../core/trace/monitor.ts";
 import { ConntrackUsage, matches, parseArgs, type Filter } from "./conntrack.ts";
 import { errorReply, type ControlReply } from "./protocol.ts";
@@ -133,7 +139,7 @@ export class WatchHub {
   }
 
   private startTrace(socket: Socket, args: string[]): void {
-    let command;
+    let command: TraceCommand;
     try {
       command = parseTraceCommand(args);
     } catch (error) {
@@ -154,7 +160,7 @@ export class WatchHub {
   }
 
   private startEvents(socket: Socket, args: string[]): void {
-    let parsed;
+    let parsed: ReturnType<typeof parseArgs>;
     try {
       parsed = parseArgs(args);
     } catch (error) {
