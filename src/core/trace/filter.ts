@@ -40,7 +40,8 @@ export const TRACE_USAGE = `Usage: uptables trace [filters] [--json] [-c N]
 
 Follows live packets through the uptables daemon of this network namespace and prints each one's
 walk through hooks, tables, chains and rules, as \`xtables-monitor --trace\` does for the kernel.
-Without filters only packets marked by a \`-j TRACE\` rule (raw table) are shown.
+Without filters only packets marked by a \`-j TRACE\` rule (raw table) are shown; with filters, the
+packets that match them, marked or not.
 
 Filters (tested when the packet arrives, before NAT; \`!\` before an option negates it):
   -p, --protocol PROTO          tcp, udp, icmp, a name of /etc/protocols or a number
