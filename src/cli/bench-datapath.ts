@@ -5,16 +5,18 @@ import { DATAPATH_MODES, ratio, runDatapathBench, type DatapathMode, type Datapa
 import { formatSoak, runSoak } from "../bench/datapath/soak.ts";
 import { progressBar } from "./bench.ts";
 
-export const BENCH_DATAPATH_USAGE = `Usage: uptables bench datapath [--seconds N] [--only kernel,reflector,uptables] [--json]
+export const BENCH_DATAPATH_USAGE = `Usage: uptables bench datapath [--seconds N] [--only MODE,...] [--json]
        uptables bench soak [--minutes N] [--sample-seconds N] [--json]
 
 datapath: the same traffic through the kernel's own netfilter, the C reflector (the TUN path alone,
-no NAT: traffic goes to the server directly) and uptables daemon, each on a fresh lab (client ->
+no NAT: traffic goes to the server directly) and uptables daemon, then the reflector and the daemon
+again with IFF_VNET_HDR offloads (TCP as 64 KB super-packets), each on a fresh lab (client ->
 host with Docker's default rules and published ports -> server behind docker0): TCP throughput
 (iperf3), 64-byte UDP packets received per second (iperf3 -u), new TCP connections per second to
 the published port, UDP round-trip time p50/p99.
   --seconds N   seconds per test (default 5)
-  --only LIST   the modes to run (default all three)
+  --only LIST   the modes to run, of kernel, reflector, uptables, reflector-offload,
+                uptables-offload (default all)
   --json        the report as JSON
 
 soak: new TCP connections, UDP round trips and pings through uptables daemon for N minutes
@@ -50,33 +52,38 @@ const ROWS: { label: string; value: (r: ModeResult) => number; show: (n: number)
 
 const pct = (r: number | null): string => (r === null ? "-" : `${(r * 100).toFixed(0)}%`);
 
+/** The ratios printed, each where both of its modes ran: uptables against the kernel and against the TUN alone. */
+const RATIOS: readonly [DatapathMode, DatapathMode][] = [
+  ["uptables", "kernel"],
+  ["uptables", "reflector"],
+  ["uptables-offload", "kernel"],
+  ["uptables-offload", "reflector-offload"],
+];
+
 export function formatDatapathReport(report: DatapathReport): string {
   const by = new Map(report.results.map((r) => [r.mode, r]));
-  const modes = report.results.map((r) => r.mode);
-  const up = by.get("uptables");
-  const kernel = by.get("kernel");
-  const reflector = by.get("reflector");
+  const ratios = RATIOS.filter(([a, b]) => by.has(a) && by.has(b)).map(([a, b]) => ({ a: by.get(a)!, b: by.get(b)!, title: `${a}/${b}` }));
+  const width = (title: string): number => Math.max(15, title.length + 2);
   const lines = [
     `uptables bench datapath: ${report.secondsPerTest} s per test, ${report.cores} cores, node ${report.node}, load average before ${report.loadAverageBefore.join(" ")}`,
     "",
   ];
-  const header = ["".padEnd(22), ...modes.map((m) => m.padStart(15))];
-  if (up && kernel) header.push("uptables/kernel".padStart(17));
-  if (up && reflector) header.push("uptables/reflector".padStart(20));
-  lines.push(header.join(""));
+  lines.push(["".padEnd(22), ...report.results.map((r) => r.mode.padStart(width(r.mode))), ...ratios.map((q) => q.title.padStart(width(q.title)))].join(""));
   for (const row of ROWS) {
-    const cells = [row.label.padEnd(22), ...report.results.map((r) => row.show(row.value(r)).padStart(15))];
-    if (up && kernel) cells.push(pct(ratio(row.value(up), row.value(kernel))).padStart(17));
-    if (up && reflector) cells.push(pct(ratio(row.value(up), row.value(reflector))).padStart(20));
+    const cells = [row.label.padEnd(22), ...report.results.map((r) => row.show(row.value(r)).padStart(width(r.mode)))];
+    for (const q of ratios) cells.push(pct(ratio(row.value(q.a), row.value(q.b))).padStart(width(q.title)));
     lines.push(cells.join(""));
   }
+  const kernel = by.get("kernel");
   if (kernel) {
     const signed = (n: number): string => `${n >= 0 ? "+" : "-"}${fmtInt(Math.abs(n))} µs`;
     const added = report.results.filter((r) => r.mode !== "kernel").map((r) => `${r.mode} ${signed(r.rttP50Us - kernel.rttP50Us)} (p99 ${signed(r.rttP99Us - kernel.rttP99Us)})`);
     if (added.length > 0) lines.push("", `added round trip vs kernel: ${added.join(", ")}`);
   }
-  if (up?.daemon) {
-    lines.push(`uptables daemon: ${fmtInt(up.daemon.packetsIn)} packets in, ${fmtInt(up.daemon.accepted)} accepted, ${fmtInt(up.daemon.dropped)} dropped, RSS ${(up.daemon.rssBytes / 1048576).toFixed(0)} MiB`);
+  for (const r of report.results) {
+    if (r.daemon) {
+      lines.push(`${r.mode} daemon: ${fmtInt(r.daemon.packetsIn)} packets in, ${fmtInt(r.daemon.accepted)} accepted, ${fmtInt(r.daemon.dropped)} dropped, RSS ${(r.daemon.rssBytes / 1048576).toFixed(0)} MiB`);
+    }
   }
   for (const note of report.notes) lines.push(`note: ${note}`);
   return `${lines.join("\n")}\n`;

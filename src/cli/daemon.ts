@@ -36,6 +36,8 @@ Options:
                            those that appear while it runs; gone ones are given back)
   --ruleset FILE           initial rule set (an iptables-save file); default: empty, all ACCEPT
   --verbose                a log line per packet
+  --offload                open the TUNs with IFF_VNET_HDR and checksum/TCP segmentation offload:
+                           TCP passes as super-packets of up to 64 KB (fewer, larger packets)
   --force-kernel-rules     start even if kernel iptables/nftables rules exist here
   --allow-root-namespace   start even in the machine's own network namespace (dangerous)
   --cleanup                remove what a daemon that was killed left behind (rules, tables, TUNs,
@@ -57,10 +59,11 @@ interface DaemonArgs {
   help: boolean;
   stats: boolean;
   json: boolean;
+  offload: boolean;
 }
 
 function parseArgs(argv: readonly string[]): DaemonArgs {
-  const args: DaemonArgs = { interfaces: null, ruleset: null, verbose: false, cleanup: false, forceKernelRules: false, allowRootNamespace: false, help: false, stats: false, json: false };
+  const args: DaemonArgs = { interfaces: null, ruleset: null, verbose: false, cleanup: false, forceKernelRules: false, allowRootNamespace: false, help: false, stats: false, json: false, offload: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
@@ -93,6 +96,9 @@ function parseArgs(argv: readonly string[]): DaemonArgs {
         break;
       case "--stats":
         args.stats = true;
+        break;
+      case "--offload":
+        args.offload = true;
         break;
       case "--json":
         args.json = true;
@@ -170,7 +176,7 @@ export async function daemonMain(argv: readonly string[]): Promise<number> {
 
   let datapath: Datapath;
   try {
-    datapath = Datapath.create({ interfaces, forceKernelRules: args.forceKernelRules, allowRootNamespace: args.allowRootNamespace, log });
+    datapath = Datapath.create({ interfaces, forceKernelRules: args.forceKernelRules, allowRootNamespace: args.allowRootNamespace, vnetHeader: args.offload, log });
   } catch (error) {
     log(error instanceof DatapathSetupError ? error.message : `setup failed: ${(error as Error).stack ?? error}`);
     return 1;

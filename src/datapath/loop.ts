@@ -15,10 +15,14 @@
 // not decrement. So every packet written back gets TTL + 1 (header checksum updated), except a
 // host's packet delivered to the host itself (output looped back: no decrement on either path).
 // REJECT's replies are the host's own packets forwarded out after the write: TTL + 1 as well.
+//
+// With offloads (TUNs opened with IFF_VNET_HDR, see offload.ts) each packet sits behind its
+// virtio_net_hdr, which is written back unchanged; the engine sees only the IP packet.
 import type { Netfilter, PacketResult } from "../core/engine/netfilter.ts";
 import { checksumUpdate16 } from "../core/packet/checksum.ts";
 import { formatAddress } from "../core/net/ipv4-address.ts";
 import type { PacketBatch, TunDevice } from "../io/tun.ts";
+import { checksumVouchedFor, needsChecksum, refreshPartialChecksum, vnetFlags, withEmptyVnetHeader } from "./offload.ts";
 
 export interface LoopStats {
   packetsIn: number;
@@ -98,7 +102,7 @@ class TunPump {
   private view(batch: PacketBatch, i: number): Uint8Array {
     let v = this.views[i];
     if (v === undefined || v.buffer !== batch.buffer.buffer) {
-      const start = batch.offsets[i]!;
+      const start = batch.offsets[i]! + batch.headerLength;
       const end = i + 1 < batch.offsets.length ? batch.offsets[i + 1]! : batch.buffer.length;
       v = batch.buffer.subarray(start, end);
       this.views[i] = v;
@@ -113,15 +117,17 @@ class TunPump {
     const verbose = this.options.verbose;
     let out = 0;
     let replies: Uint8Array[] | null = null;
+    const header = batch.headerLength;
     for (let i = 0; i < batch.count; i++) {
       const pkt = this.view(batch, i);
-      const len = batch.lengths[i]!;
+      const len = batch.lengths[i]! - header;
+      const flags = header > 0 ? vnetFlags(batch.buffer, batch.offsets[i]!) : 0;
       stats.packetsIn++;
       stats.bytesIn += len;
       const before = verbose ? describePacket(pkt, 0, len) : "";
       let result: PacketResult;
       try {
-        result = this.iface === null ? engine.send(pkt, len, now) : engine.receive(pkt, len, this.iface, now);
+        result = this.iface === null ? engine.send(pkt, len, now) : engine.receive(pkt, len, this.iface, now, checksumVouchedFor(flags));
       } catch (error) {
         stats.dropped++;
         stats.engineErrors++;
@@ -134,7 +140,7 @@ class TunPump {
         for (const r of result.replies) {
           const copy = Uint8Array.from(r);
           incrementTtl(copy, 0);
-          replies.push(copy);
+          replies.push(header > 0 ? withEmptyVnetHeader(copy) : copy);
         }
         stats.replies += result.replies.length;
       }
@@ -146,8 +152,9 @@ class TunPump {
       stats.accepted++;
       const loopedBack = result.path === "output" && result.outInterface === null;
       if (!loopedBack) incrementTtl(pkt, 0);
+      if (needsChecksum(flags)) refreshPartialChecksum(pkt);
       this.outOffsets[out] = batch.offsets[i]!;
-      this.outLengths[out] = result.length;
+      this.outLengths[out] = result.length + header;
       out++;
       if (verbose) {
         const where = result.outInterface === null ? "local" : `out ${result.outInterface}`;

@@ -23,7 +23,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { formatAddress, parseDottedQuad } from "../core/net/ipv4-address.ts";
 import type { HostView } from "../core/host/host-view.ts";
-import { TunDevice } from "../io/tun.ts";
+import { TUN_F_CSUM, TUN_F_TSO4, TunDevice } from "../io/tun.ts";
 import type { IpRouteEntry } from "./host-reader.ts";
 
 export const TUN_PREFIX = "upt-";
@@ -340,6 +340,11 @@ export interface SetupOptions {
   interfaces: readonly string[];
   forceKernelRules?: boolean;
   allowRootNamespace?: boolean;
+  /**
+   * Open the TUNs with IFF_VNET_HDR and checksum + TCP segmentation offload (TUN_F_CSUM|TUN_F_TSO4):
+   * TCP then arrives as super-packets of up to 64 KB, each behind a virtio_net_hdr.
+   */
+  vnetHeader?: boolean;
   log: Logger;
 }
 
@@ -356,6 +361,8 @@ export class Datapath {
   output: TunDevice | null = null;
   /** ip_forward before the daemon set it to 1: the engine forwards only if the host did. */
   ipForwardBefore = true;
+  /** TUNs opened with a virtio_net_hdr and offloads (SetupOptions.vnetHeader). */
+  vnetHeader = false;
   private readonly journal: Journal;
   private readonly path: string;
   private torn = false;
@@ -419,6 +426,7 @@ export class Datapath {
     Datapath.check(options);
     mkdirSync(stateDir(), { recursive: true });
     const dp = new Datapath(options.log);
+    dp.vnetHeader = options.vnetHeader ?? false;
     try {
       dp.save();
       dp.ipForwardBefore = readSysctl(sysctlPath("net.ipv4.ip_forward")) === "1";
@@ -511,7 +519,7 @@ export class Datapath {
     this.record({ kind: "tun", name });
     let tun: TunDevice;
     try {
-      tun = TunDevice.open(name);
+      tun = TunDevice.open(name, this.vnetHeader ? { vnetHeader: true, offloads: TUN_F_CSUM | TUN_F_TSO4 } : {});
     } catch (error) {
       throw new DatapathSetupError(`cannot open TUN ${name}: ${(error as Error).message}`);
     }

@@ -5,6 +5,8 @@
 //   reflector  upt-reflector (C) on a TUN with the datapath recipe's policy routing: what the TUN
 //              path itself costs. It cannot NAT, so the client talks to the server's own address.
 //   uptables   `uptables daemon` with the same rules: the TUNs plus the TypeScript engine
+//   reflector-offload, uptables-offload   the same with IFF_VNET_HDR and TSO/checksum offload
+//              (TCP through the TUN as 64 KB super-packets; upt-reflector --vnet-hdr, daemon --offload)
 //
 // Per mode: TCP throughput (iperf3), small UDP packets received per second (iperf3 -u -l 64), new
 // TCP connections per second to the published port and UDP round-trip times (probe.ts).
@@ -15,8 +17,11 @@ import { REFLECTOR_PATH } from "../../io/tun.ts";
 import { BenchError, BenchNamespaces, cleanUpOnSignals, REPO_ROOT } from "./namespaces.ts";
 import { benchRules, buildLab, DIRECT, divertIntoReflector, PUBLISHED, REFLECTOR_TUN, SERVER_ADDRESS, SERVER_PORTS, type Lab, type Targets } from "./topology.ts";
 
-export type DatapathMode = "kernel" | "reflector" | "uptables";
-export const DATAPATH_MODES: readonly DatapathMode[] = ["kernel", "reflector", "uptables"];
+export type DatapathMode = "kernel" | "reflector" | "uptables" | "reflector-offload" | "uptables-offload";
+export const DATAPATH_MODES: readonly DatapathMode[] = ["kernel", "reflector", "uptables", "reflector-offload", "uptables-offload"];
+
+const isReflector = (mode: DatapathMode): boolean => mode === "reflector" || mode === "reflector-offload";
+const isUptables = (mode: DatapathMode): boolean => mode === "uptables" || mode === "uptables-offload";
 
 export interface ModeResult {
   mode: DatapathMode;
@@ -93,11 +98,13 @@ async function startDatapath(ns: BenchNamespaces, lab: Lab, mode: DatapathMode, 
       ns.exec(lab.host, ["iptables-restore", rulesFile]);
       return;
     case "reflector":
-      await ns.start(lab.host, [REFLECTOR_PATH, REFLECTOR_TUN], `ready ${REFLECTOR_TUN}`);
+    case "reflector-offload":
+      await ns.start(lab.host, [REFLECTOR_PATH, ...(mode === "reflector-offload" ? ["--vnet-hdr"] : []), REFLECTOR_TUN], `ready ${REFLECTOR_TUN}`);
       divertIntoReflector(ns, lab.host);
       return;
     case "uptables":
-      await ns.start(lab.host, [...NODE_TSX, UPTABLES, "daemon", "--ruleset", rulesFile], "ready (pid");
+    case "uptables-offload":
+      await ns.start(lab.host, [...NODE_TSX, UPTABLES, "daemon", "--ruleset", rulesFile, ...(mode === "uptables-offload" ? ["--offload"] : [])], "ready (pid");
       return;
   }
 }
@@ -108,7 +115,7 @@ async function measureMode(ns: BenchNamespaces, mode: DatapathMode, opts: Datapa
   await ns.start(lab.server, ["iperf3", "-s", "--forceflush", "-p", String(SERVER_PORTS.iperf)], "Server listening");
   await ns.start(lab.server, [...NODE_TSX, PROBE, "serve", "--address", SERVER_ADDRESS, "--tcp", String(SERVER_PORTS.tcp), "--udp", String(SERVER_PORTS.udp)], "ready");
   await startDatapath(ns, lab, mode, rulesFile);
-  const t = mode === "reflector" ? DIRECT : PUBLISHED;
+  const t = isReflector(mode) ? DIRECT : PUBLISHED;
 
   step(`${mode}: TCP throughput`);
   const tcp = await iperf(ns, lab, t, seconds, false);
@@ -122,7 +129,7 @@ async function measureMode(ns: BenchNamespaces, mode: DatapathMode, opts: Datapa
   const received = udp.packets - udp.lost_packets;
   const result: ModeResult = {
     mode,
-    targets: mode === "reflector" ? `${SERVER_ADDRESS} directly (no NAT)` : "published ports on 192.168.0.100 (DNAT)",
+    targets: isReflector(mode) ? `${SERVER_ADDRESS} directly (no NAT)` : "published ports on 192.168.0.100 (DNAT)",
     tcpBitsPerSecond: tcp.end.sum_received?.bits_per_second ?? 0,
     udpPacketsPerSecondReceived: received / udp.seconds,
     udpPacketsPerSecondSent: udp.packets / udp.seconds,
@@ -134,7 +141,7 @@ async function measureMode(ns: BenchNamespaces, mode: DatapathMode, opts: Datapa
     rttSamples: rtt.samples,
     rttLost: rtt.lost,
   };
-  if (mode === "uptables") {
+  if (isUptables(mode)) {
     const stats = parseJson<{ packets: { in: number; accepted: number; dropped: number }; memory: { rssBytes: number } }>(
       ns.exec(lab.host, [...NODE_TSX, UPTABLES, "daemon", "--stats", "--json"]),
       "uptables daemon --stats",
@@ -163,7 +170,7 @@ export async function runDatapathBench(opts: DatapathOptions): Promise<DatapathR
     results: [],
     notes: [],
   };
-  if (opts.modes.includes("reflector")) {
+  if (opts.modes.some(isReflector)) {
     report.notes.push("reflector: the C reflector cannot NAT, so its traffic goes to 172.17.0.2 directly (no DNAT, no rules)");
   }
   const total = opts.modes.length * TESTS_PER_MODE;
