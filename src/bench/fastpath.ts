@@ -61,8 +61,10 @@ const SYN = 0x02;
 const CLIENT_BASE = 0x0a000000; // 10.0.0.0/8: clients on the "internet" side
 
 function rulesWithExtra(extra: number): RuleSet {
-  // Rules that never match the benchmark's traffic, walked by every forwarded packet, added in one
-  // restore (-n) rather than one command each.
+  // Rules that never match the benchmark's traffic, added in one restore (-n) rather than one
+  // command each. They go where Docker tells users to put theirs, DOCKER-USER, which FORWARD jumps to
+  // first, before the `--ctstate RELATED,ESTABLISHED -j ACCEPT` (Docker 25-27: in FORWARD; Docker 28:
+  // in DOCKER-CT, after DOCKER-USER too): so established packets walk them as well, as in the kernel.
   let text = "*filter\n";
   for (let i = 0; i < extra; i++) {
     text += `-I DOCKER-USER -s 198.51.${(i >> 8) & 255}.${i & 255}/32 -p tcp -m tcp --dport 22 -j DROP\n`;

@@ -84,8 +84,13 @@ const TRANSITIONS: readonly (readonly (readonly TcpState[])[])[] = [
   ],
 ];
 
+const STATES = TRANSITIONS[0]![0]!.length;
+const CLASSES = TRANSITIONS[0]!.length;
+/** The same table flattened into one byte array: one indexed load per segment instead of three. */
+const FLAT_TRANSITIONS = Uint8Array.from(TRANSITIONS.flat(2));
+
 export function tcpTransition(dir: Direction, flagClass: TcpFlagClass, state: TcpState): TcpState {
-  return TRANSITIONS[dir]![flagClass]![state]!;
+  return FLAT_TRANSITIONS[(dir * CLASSES + flagClass) * STATES + state]! as TcpState;
 }
 
 /**

@@ -36,8 +36,8 @@ export interface ChainIndex {
 
 /** The basic address part of each rule, as the chain's columns hold it. */
 export interface AddressColumns {
-  readonly mask: Uint32Array;
-  readonly address: Uint32Array;
+  readonly mask: Int32Array | Uint32Array;
+  readonly address: Int32Array | Uint32Array;
   readonly inverted: (i: number) => boolean;
 }
 
@@ -61,11 +61,11 @@ function indexOn(which: IndexedAddress, count: number, columns: AddressColumns):
     const mask = columns.mask[i]!;
     if (mask !== 0 && !columns.inverted(i)) perMask.set(mask, (perMask.get(mask) ?? 0) + 1);
   }
-  const masks = [...perMask.entries()].sort((a, b) => b[1] - a[1]).slice(0, MAX_PREFIX_GROUPS).map(([mask]) => mask);
+  const masks = [...perMask.entries()].sort((a, b) => b[1] - a[1]).slice(0, MAX_PREFIX_GROUPS).map(([mask]) => mask | 0);
   const lists = masks.map(() => new Map<number, number[]>());
   const always: number[] = [];
   for (let i = 0; i < count; i++) {
-    const g = columns.inverted(i) ? -1 : masks.indexOf(columns.mask[i]!);
+    const g = columns.inverted(i) ? -1 : masks.indexOf(columns.mask[i]! | 0);
     if (g < 0) {
       always.push(i);
       continue;

@@ -42,10 +42,12 @@ export interface CompiledRule {
  * kernel's contiguous rule blob does.
  */
 export interface ChainColumns {
-  readonly sourceMask: Uint32Array;
-  readonly sourceAddress: Uint32Array;
-  readonly destinationMask: Uint32Array;
-  readonly destinationAddress: Uint32Array;
+  // Addresses and masks as signed 32-bit numbers: the walk compares them with `address | 0` in
+  // integer registers, where unsigned values above 2^31 would be doubles.
+  readonly sourceMask: Int32Array;
+  readonly sourceAddress: Int32Array;
+  readonly destinationMask: Int32Array;
+  readonly destinationAddress: Int32Array;
   readonly protocol: Uint8Array;
   /** FLAG_* bits below. */
   readonly flags: Uint16Array;
@@ -64,14 +66,20 @@ export const FLAG_IN_INVERTED = 8;
 export const FLAG_IN_WILDCARD = 16;
 export const FLAG_OUT_INVERTED = 32;
 export const FLAG_OUT_WILDCARD = 64;
+/** The rule has -p, -i, -o or -f: the walk tests these only when one is there. */
+export const FLAG_HAS_PROTOCOL = 128;
+export const FLAG_HAS_IN = 256;
+export const FLAG_HAS_OUT = 512;
+export const FLAG_HAS_FRAGMENT = 1024;
+export const FLAG_HAS_OTHER_PARTS = FLAG_HAS_PROTOCOL | FLAG_HAS_IN | FLAG_HAS_OUT | FLAG_HAS_FRAGMENT;
 
 function chainColumns(rules: readonly CompiledRule[]): ChainColumns {
   const n = rules.length;
   const c: ChainColumns = {
-    sourceMask: new Uint32Array(n),
-    sourceAddress: new Uint32Array(n),
-    destinationMask: new Uint32Array(n),
-    destinationAddress: new Uint32Array(n),
+    sourceMask: new Int32Array(n),
+    sourceAddress: new Int32Array(n),
+    destinationMask: new Int32Array(n),
+    destinationAddress: new Int32Array(n),
     protocol: new Uint8Array(n),
     flags: new Uint16Array(n),
     fragment: new Int8Array(n),
@@ -93,7 +101,11 @@ function chainColumns(rules: readonly CompiledRule[]): ChainColumns {
       (b.inInverted ? FLAG_IN_INVERTED : 0) |
       (b.inWildcard ? FLAG_IN_WILDCARD : 0) |
       (b.outInverted ? FLAG_OUT_INVERTED : 0) |
-      (b.outWildcard ? FLAG_OUT_WILDCARD : 0);
+      (b.outWildcard ? FLAG_OUT_WILDCARD : 0) |
+      (b.protocol !== 0 ? FLAG_HAS_PROTOCOL : 0) |
+      (b.inName !== null ? FLAG_HAS_IN : 0) |
+      (b.outName !== null ? FLAG_HAS_OUT : 0) |
+      (b.fragment !== -1 ? FLAG_HAS_FRAGMENT : 0);
     c.fragment[i] = b.fragment;
     c.inName[i] = b.inName;
     c.outName[i] = b.outName;

@@ -4,6 +4,7 @@
 // built-in chain applies its policy.
 import {
   FLAG_DESTINATION_INVERTED,
+  FLAG_HAS_OTHER_PARTS,
   FLAG_IN_INVERTED,
   FLAG_IN_WILDCARD,
   FLAG_OUT_INVERTED,
@@ -12,6 +13,7 @@ import {
   FLAG_SOURCE_INVERTED,
   interfaceMatches,
   RuleAction,
+  type ChainColumns,
   type CompiledRule,
   type CompiledTable,
 } from "./compile.ts";
@@ -23,6 +25,16 @@ import { NF_ACCEPT, NF_DROP, XT_CONTINUE, XT_RETURN } from "./verdict.ts";
 function extensionsMatch(tests: readonly MatchFunction[], ctx: PacketContext): boolean {
   for (let i = 0; i < tests.length; i++) if (!tests[i]!(ctx)) return false;
   return true;
+}
+
+/** The basic parts most rules do not have: -p, -i, -o, -f (ip_packet_match's other tests). */
+function otherPartsMatch(c: ChainColumns, i: number, flags: number, ctx: PacketContext): boolean {
+  return !(
+    (c.protocol[i] !== 0 && (ctx.protocol === c.protocol[i]) === ((flags & FLAG_PROTOCOL_INVERTED) !== 0)) ||
+    !interfaceMatches(ctx.inInterface, c.inName[i]!, (flags & FLAG_IN_WILDCARD) !== 0, (flags & FLAG_IN_INVERTED) !== 0) ||
+    !interfaceMatches(ctx.outInterface, c.outName[i]!, (flags & FLAG_OUT_WILDCARD) !== 0, (flags & FLAG_OUT_INVERTED) !== 0) ||
+    (c.fragment[i] !== -1 && ctx.isLaterFragment === (c.fragment[i] === 1))
+  );
 }
 
 /** How a walk ended, for the trace: by a rule (`rule` set) or by the chain's policy. */
@@ -96,12 +108,9 @@ export function walkTable(table: CompiledTable, ctx: PacketContext, stack: WalkS
     const c = chain.columns;
     const flags = c.flags[i]!;
     if (
-      (((ctx.source & c.sourceMask[i]!) >>> 0) === c.sourceAddress[i]) === ((flags & FLAG_SOURCE_INVERTED) !== 0) ||
-      (((ctx.destination & c.destinationMask[i]!) >>> 0) === c.destinationAddress[i]) === ((flags & FLAG_DESTINATION_INVERTED) !== 0) ||
-      (c.protocol[i] !== 0 && (ctx.protocol === c.protocol[i]) === ((flags & FLAG_PROTOCOL_INVERTED) !== 0)) ||
-      !interfaceMatches(ctx.inInterface, c.inName[i]!, (flags & FLAG_IN_WILDCARD) !== 0, (flags & FLAG_IN_INVERTED) !== 0) ||
-      !interfaceMatches(ctx.outInterface, c.outName[i]!, (flags & FLAG_OUT_WILDCARD) !== 0, (flags & FLAG_OUT_INVERTED) !== 0) ||
-      (c.fragment[i] !== -1 && ctx.isLaterFragment === (c.fragment[i] === 1)) ||
+      ((ctx.source & c.sourceMask[i]!) === c.sourceAddress[i]) === ((flags & FLAG_SOURCE_INVERTED) !== 0) ||
+      ((ctx.destination & c.destinationMask[i]!) === c.destinationAddress[i]) === ((flags & FLAG_DESTINATION_INVERTED) !== 0) ||
+      ((flags & FLAG_HAS_OTHER_PARTS) !== 0 && !otherPartsMatch(c, i, flags, ctx)) ||
       (c.extensionCount[i] !== 0 && !extensionsMatch(rules[i]!.extensions, ctx))
     ) {
       if (ctx.hotdrop) return NF_DROP;
