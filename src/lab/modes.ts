@@ -19,6 +19,12 @@ export interface HostFirewall {
   save(): Ran;
   list(table: string, chain: string | null): Ran;
   conntrack(): Ran;
+  /**
+   * Built-in chains that `-save -c` lists but whose policy counters never move, as
+   * "*table :CHAIN": iptables-nft registers a built-in chain with the kernel only once a rule or
+   * a restore needs it. Empty when every listed chain counts.
+   */
+  uncountedChains(): string[];
   /** Stops it; returns a problem (the daemon did not exit 0) or null. */
   stop(): Promise<string | null>;
 }
@@ -49,6 +55,27 @@ class KernelFirewall implements HostFirewall {
 
   conntrack(): Ran {
     return runIn(this.host, ["conntrack", "-L"]);
+  }
+
+  uncountedChains(): string[] {
+    if (!/nf_tables/.test(runIn(this.host, ["iptables", "--version"]).stdout)) return [];
+    const listed = runIn(this.host, ["nft", "list", "chains", "ip"]);
+    if (listed.exitCode !== 0) return [];
+    const registered = new Set<string>();
+    let table = "";
+    for (const line of listed.stdout.split("\n")) {
+      const t = /^table ip (\S+) \{/.exec(line);
+      const c = /^\s*chain (\S+) \{/.exec(line);
+      if (t) table = t[1]!;
+      else if (c) registered.add(`*${table} :${c[1]}`);
+    }
+    const declared = this.save().stdout.split("\n").reduce<{ table: string; chains: string[] }>((acc, line) => {
+      if (line.startsWith("*")) acc.table = line;
+      const builtin = /^:([A-Z]+) (ACCEPT|DROP)/.exec(line);
+      if (builtin) acc.chains.push(`${acc.table} :${builtin[1]}`);
+      return acc;
+    }, { table: "", chains: [] }).chains;
+    return declared.filter((chain) => !registered.has(chain));
   }
 
   async stop(): Promise<string | null> {
@@ -105,6 +132,10 @@ class UserspaceFirewall extends KernelFirewall {
 
   override conntrack(): Ran {
     return this.ask("uptables conntrack -L", { op: "conntrack", args: ["-L"] });
+  }
+
+  override uncountedChains(): string[] {
+    return [];
   }
 
   override async stop(): Promise<string | null> {

@@ -97,13 +97,14 @@ describe.skipIf(why !== null)("uptables lab run: every shipped lab, kernel again
       const mark = newMark();
       const { child, done } = lab(["run", name, "--mode", "both", "--json"], mark);
       const result = await done;
+      // Whatever the comparison says, the run must have cleaned up after itself.
+      expectNothingLeft(`upt-run-${child.pid}`, mark);
       const report = JSON.parse(result.stdout) as LabReport;
       expect(report.modes.map((m) => m.mode)).toEqual(["kernel", "userspace"]);
       expect(report.modes.flatMap((m) => m.problems)).toEqual([]);
       if (!report.passed) console.log(formatReport(report));
       expect(report.passed).toBe(true);
       expect(result.code).toBe(0);
-      expectNothingLeft(`upt-run-${child.pid}`, mark);
     }, 900_000);
   }
 });
