@@ -16,6 +16,7 @@ import { formatTraceRecord } from "../../src/core/trace/format.ts";
 import { PacketTraceMonitor } from "../../src/core/trace/monitor.ts";
 import type { TraceRecord } from "../../src/core/trace/record.ts";
 import { destroyAllNetns, Netns, skipKernelTests } from "../support/netns.ts";
+import { outputWhen } from "../support/child-output.ts";
 import { engineFor, rulesFromCommands } from "../support/engine.ts";
 
 const skip = skipKernelTests("trace lines against xtables-monitor --trace", ["ip", "iptables", "xtables-monitor", "tcpdump", "curl", "stdbuf"]);
@@ -31,20 +32,6 @@ const COMMANDS = [
   "-A INPUT -j EMPTY",
   "-A INPUT -p tcp --dport 80 -j ACCEPT",
 ];
-
-function started(child: ChildProcess, stream: "stdout" | "stderr", text: string): Promise<() => string> {
-  let output = "";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "${text}" from ${child.spawnargs.join(" ")}:\n${output}`)), 20_000);
-    child[stream]!.on("data", (d: Buffer) => {
-      output += d.toString();
-      if (output.includes(text)) {
-        clearTimeout(timer);
-        resolve(() => output);
-      }
-    });
-  });
-}
 
 /** The id, the rule handle/number and the MAC fields set aside. */
 function comparable(line: string, id: string): string {
@@ -73,9 +60,9 @@ ${COMMANDS.map((c) => `iptables ${c}`).join("\n")}`);
       const tcpdump = spawn("ip", ["netns", "exec", host.name, "tcpdump", "-n", "-U", "-i", "vta", "-w", capture, "tcp[tcpflags] & tcp-syn != 0"]);
       const monitor = spawn("ip", ["netns", "exec", host.name, "stdbuf", "-oL", "xtables-monitor", "--trace"]);
       children.push(tcpdump, monitor);
-      await started(tcpdump, "stderr", "listening on");
+      await outputWhen(tcpdump, "stderr", (t) => t.includes("listening on"));
       // xtables-monitor does not say when it listens: send SYNs until it has traced one.
-      const kernelOutput = started(monitor, "stdout", " TRACE: ");
+      const kernelOutput = outputWhen(monitor, "stdout", (t) => t.includes(" TRACE: "));
       for (let i = 0; i < 20; i++) {
         peer.exec(["curl", "-s", "-m", "1", "http://10.99.0.1:8080/"], { timeoutMs: 5000 });
         const done = await Promise.race([kernelOutput.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 200))]);
