@@ -6,7 +6,7 @@ import { formatSoak, runSoak } from "../bench/datapath/soak.ts";
 import { progressBar } from "./bench.ts";
 
 export const BENCH_DATAPATH_USAGE = `Usage: uptables bench datapath [--seconds N] [--only MODE,...] [--json]
-       uptables bench soak [--minutes N] [--sample-seconds N] [--json]
+       uptables bench soak [--minutes N] [--sample-seconds N] [--offload] [--json]
 
 datapath: the same traffic through the kernel's own netfilter, the C reflector (the TUN path alone,
 no NAT: traffic goes to the server directly) and uptables daemon, then the reflector and the daemon
@@ -21,7 +21,7 @@ the published port, UDP round-trip time p50/p99.
 
 soak: new TCP connections, UDP round trips and pings through uptables daemon for N minutes
 (default 5), the daemon's RSS and heap sampled every few seconds (default 5); start, end, max and
-the slope per minute.
+the slope per minute. --offload runs the daemon with --offload.
 
 Both need root; they make and always remove namespaces named upt-bench-<pid>-*.
 `;
@@ -128,11 +128,13 @@ export async function benchSoakMain(argv: string[]): Promise<number> {
   let minutes = 5;
   let sampleSeconds = 5;
   let json = false;
+  let offload = false;
   try {
     for (let i = 0; i < argv.length; i++) {
       const word = argv[i]!;
       if (word === "--minutes") minutes = positive(argv[++i], "--minutes");
       else if (word === "--sample-seconds") sampleSeconds = positive(argv[++i], "--sample-seconds");
+      else if (word === "--offload") offload = true;
       else if (word === "--json") json = true;
       else throw new Error(`unknown option "${word}"`);
     }
@@ -146,7 +148,7 @@ export async function benchSoakMain(argv: string[]): Promise<number> {
     return 1;
   }
   try {
-    const report = await runSoak({ minutes, sampleSeconds, onSample: json ? undefined : (line) => process.stderr.write(`${line}\n`) });
+    const report = await runSoak({ minutes, sampleSeconds, offload, onSample: json ? undefined : (line) => process.stderr.write(`${line}\n`) });
     process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatSoak(report));
     return 0;
   } catch (error) {

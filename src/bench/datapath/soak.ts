@@ -34,6 +34,7 @@ export interface SeriesSummary {
 export interface SoakReport {
   date: string;
   minutes: number;
+  offload: boolean;
   sampleSeconds: number;
   samples: SoakSample[];
   rssBytes: SeriesSummary;
@@ -45,6 +46,8 @@ export interface SoakReport {
 export interface SoakOptions {
   minutes: number;
   sampleSeconds: number;
+  /** Run the daemon with --offload (IFF_VNET_HDR). */
+  offload?: boolean;
   onSample?: (line: string) => void;
 }
 
@@ -98,7 +101,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   try {
     const lab = buildLab(ns);
     await ns.start(lab.server, [...NODE_TSX, PROBE, "serve", "--address", SERVER_ADDRESS, "--tcp", String(SERVER_PORTS.tcp), "--udp", String(SERVER_PORTS.udp)], "ready");
-    await ns.start(lab.host, [...NODE_TSX, UPTABLES, "daemon", "--ruleset", rulesFile], "ready (pid");
+    await ns.start(lab.host, [...NODE_TSX, UPTABLES, "daemon", "--ruleset", rulesFile, ...(opts.offload ? ["--offload"] : [])], "ready (pid");
     // The daemon's socket is named by its namespace's inode, which the /run/netns file carries.
     const socketPath = join(CONTROL_DIR, `${statSync(`/run/netns/${lab.host}`).ino}.sock`);
     const seconds = opts.minutes * 60;
@@ -135,6 +138,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     return {
       date: new Date(started).toISOString(),
       minutes: opts.minutes,
+      offload: opts.offload ?? false,
       sampleSeconds: opts.sampleSeconds,
       samples,
       rssBytes: summarise(samples, (s) => s.rssBytes),
@@ -165,7 +169,7 @@ export function formatSoak(report: SoakReport): string {
   const t = report.traffic;
   const d = report.daemon;
   return [
-    `uptables bench soak: ${report.minutes} min from ${report.date}, a sample every ${report.sampleSeconds} s (${report.samples.length} samples)`,
+    `uptables bench soak${report.offload ? " (daemon --offload)" : ""}: ${report.minutes} min from ${report.date}, a sample every ${report.sampleSeconds} s (${report.samples.length} samples)`,
     series("RSS", report.rssBytes),
     series("heap used", report.heapUsedBytes),
     `traffic: ${t.connections} TCP connections (${t.connectionFailures} failed), ${t.roundTrips} UDP round trips (${t.roundTripsLost} lost), ${t.icmpErrorsReceived} ICMP port unreachable for ${t.closedPortSent} datagrams to a closed port`,
