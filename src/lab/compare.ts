@@ -119,8 +119,8 @@ function same(a: unknown, b: unknown): boolean {
 
 /**
  * A probe's counter increments without the policies of built-in chains that one of the two
- * firewalls does not count (iptables-nft registers a built-in chain only once it is needed, so an
- * unused chain's policy stays at 0 on the kernel side while uptables, like iptables-legacy, counts it).
+ * firewalls does not count (iptables-nft gives a built-in chain made for a rule no policy
+ * counters; uptables, like iptables-legacy, counts them all: see HostFirewall.uncountedChains).
  */
 function countedDelta(probe: ProbeResult, other: ProbeResult | undefined): string[] {
   const uncounted = new Set([...probe.uncountedChains, ...(other?.uncountedChains ?? [])]);

@@ -32,17 +32,28 @@ export interface HostFirewall {
 /** The lab's rules in other namespaces than the host always go to the kernel: only the host is under test. */
 class KernelFirewall implements HostFirewall {
   readonly mode: Mode = "kernel";
+  private nftables: boolean | null = null;
+  /** Built-in chains created with policy counters, as "*table :CHAIN" (see uncountedChains). */
+  private readonly countedChains = new Set<string>();
 
   constructor(protected readonly host: string) {}
 
   async start(): Promise<void> {}
 
   iptables(netns: string, args: readonly string[]): Ran {
-    return runIn(netns, ["iptables", ...args]);
+    const ran = runIn(netns, ["iptables", ...args]);
+    const policy = args.findIndex((a) => a === "-P" || a === "--policy");
+    if (netns === this.host && ran.exitCode === 0 && policy >= 0 && args[policy + 1] !== undefined) {
+      const t = args.findIndex((a) => a === "-t" || a === "--table");
+      this.countedChains.add(`*${t >= 0 ? args[t + 1] : "filter"} :${args[policy + 1]}`);
+    }
+    return ran;
   }
 
   restore(netns: string, text: string): Ran {
-    return runIn(netns, ["iptables-restore"], { input: text });
+    const ran = runIn(netns, ["iptables-restore"], { input: text });
+    if (netns === this.host && ran.exitCode === 0) for (const chain of builtinChains(text)) this.countedChains.add(chain);
+    return ran;
   }
 
   save(): Ran {
@@ -57,30 +68,33 @@ class KernelFirewall implements HostFirewall {
     return runIn(this.host, ["conntrack", "-L"]);
   }
 
+  /**
+   * iptables-nft (1.8.9) creates a built-in chain with policy counters when a restore declares it
+   * or `-P` sets its policy, and without them when a rule (`-A`, `-I`) makes it exist: such a
+   * chain's policy never counts. So: every built-in chain `-save` lists, less those declared by a
+   * restore or given a policy with -P in the host namespace. iptables-legacy counts them all.
+   */
   uncountedChains(): string[] {
-    if (!/nf_tables/.test(runIn(this.host, ["iptables", "--version"]).stdout)) return [];
-    const listed = runIn(this.host, ["nft", "list", "chains", "ip"]);
-    if (listed.exitCode !== 0) return [];
-    const registered = new Set<string>();
-    let table = "";
-    for (const line of listed.stdout.split("\n")) {
-      const t = /^table ip (\S+) \{/.exec(line);
-      const c = /^\s*chain (\S+) \{/.exec(line);
-      if (t) table = t[1]!;
-      else if (c) registered.add(`*${table} :${c[1]}`);
-    }
-    const declared = this.save().stdout.split("\n").reduce<{ table: string; chains: string[] }>((acc, line) => {
-      if (line.startsWith("*")) acc.table = line;
-      const builtin = /^:([A-Z]+) (ACCEPT|DROP)/.exec(line);
-      if (builtin) acc.chains.push(`${acc.table} :${builtin[1]}`);
-      return acc;
-    }, { table: "", chains: [] }).chains;
-    return declared.filter((chain) => !registered.has(chain));
+    this.nftables ??= /nf_tables/.test(runIn(this.host, ["iptables", "--version"]).stdout);
+    if (!this.nftables) return [];
+    return builtinChains(this.save().stdout).filter((chain) => !this.countedChains.has(chain));
   }
 
   async stop(): Promise<string | null> {
     return null;
   }
+}
+
+/** The built-in chains an iptables-save or -restore text declares, as "*table :CHAIN". */
+function builtinChains(text: string): string[] {
+  const chains: string[] = [];
+  let table = "";
+  for (const line of text.split("\n")) {
+    if (line.startsWith("*")) table = line.trim();
+    const builtin = /^:([A-Z]+) (ACCEPT|DROP)/.exec(line);
+    if (builtin) chains.push(`${table} :${builtin[1]}`);
+  }
+  return chains;
 }
 
 const DAEMON_READY = "ready (pid";
