@@ -226,6 +226,8 @@ export async function daemonMain(argv: readonly string[]): Promise<number> {
         log(`host changed: ${snapshot.view.describe().replace(/\n/g, "; ")}`);
       },
       (error) => log(`cannot read the host: ${error.message}`),
+      1000,
+      (path) => datapath.hostSysctl(path),
     );
     reader
       .start()

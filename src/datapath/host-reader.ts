@@ -86,12 +86,24 @@ function ipJson<T>(args: readonly string[]): Promise<{ text: string; parsed: T }
   });
 }
 
-function readRouteLocalnet(name: string): boolean {
+/** A sysctl's value by its /proc/sys path, or null when it does not exist. */
+export type SysctlReader = (path: string) => string | null;
+
+export function readProcSysctl(path: string): string | null {
   try {
-    return readFileSync(`/proc/sys/net/ipv4/conf/${name}/route_localnet`, "utf8").trim() === "1";
+    return readFileSync(path, "utf8").trim();
   } catch {
-    return false;
+    return null;
   }
+}
+
+/**
+ * Whether the kernel routes 127.0.0.0/8 arriving on `name`: IN_DEV_NET_ROUTE_LOCALNET is the OR
+ * of conf/all and conf/<name>. `read` lets the daemon answer for the sysctls it overrides itself
+ * (route_localnet of a taken interface) with the host's own value.
+ */
+export function routesLocalnet(name: string, read: SysctlReader): boolean {
+  return read("/proc/sys/net/ipv4/conf/all/route_localnet") === "1" || read(`/proc/sys/net/ipv4/conf/${name}/route_localnet`) === "1";
 }
 
 export interface HostSnapshot {
@@ -102,10 +114,11 @@ export interface HostSnapshot {
 }
 
 /** Reads the current namespace once. */
-export async function readHost(exclude: (name: string) => boolean, ipForward: boolean): Promise<HostSnapshot & { key: string }> {
+export async function readHost(exclude: (name: string) => boolean, ipForward: boolean, read: SysctlReader = readProcSysctl): Promise<HostSnapshot & { key: string }> {
   const [a, r] = await Promise.all([ipJson<IpAddrEntry[]>(["addr", "show"]), ipJson<IpRouteEntry[]>(["route", "show", "table", "main"])]);
-  const localnet = a.parsed.filter((e) => !exclude(e.ifname)).map((e) => (readRouteLocalnet(e.ifname) ? "1" : "0")).join("");
-  const description = describeHost(a.parsed, r.parsed, { exclude, ipForward, routeLocalnet: readRouteLocalnet });
+  const routeLocalnet = (name: string): boolean => routesLocalnet(name, read);
+  const localnet = a.parsed.filter((e) => !exclude(e.ifname)).map((e) => (routeLocalnet(e.ifname) ? "1" : "0")).join("");
+  const description = describeHost(a.parsed, r.parsed, { exclude, ipForward, routeLocalnet });
   return { view: HostView.fromDescription(description), description, addrs: a.parsed, routes: r.parsed, key: `${a.text}\n${r.text}\n${localnet}` };
 }
 
@@ -122,11 +135,12 @@ export class HostReader {
     private readonly onChange: (snapshot: HostSnapshot) => void,
     private readonly onError: (error: Error) => void,
     private readonly intervalMs = 1000,
+    private readonly read: SysctlReader = readProcSysctl,
   ) {}
 
   /** Reads once (throws if the host cannot be read), then keeps polling. */
   async start(): Promise<HostSnapshot> {
-    const first = await readHost(this.exclude, this.ipForward);
+    const first = await readHost(this.exclude, this.ipForward, this.read);
     this.key = first.key;
     this.current = first;
     this.timer = setInterval(() => void this.poll(), this.intervalMs);
@@ -138,7 +152,7 @@ export class HostReader {
     if (this.running) return;
     this.running = true;
     try {
-      const next = await readHost(this.exclude, this.ipForward);
+      const next = await readHost(this.exclude, this.ipForward, this.read);
       if (next.key !== this.key && this.timer !== null) {
         this.key = next.key;
         this.current = next;

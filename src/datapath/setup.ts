@@ -9,11 +9,29 @@
 //   - routing table 27000 + i per taken interface (`default dev upt-X`), 27999 for OUTPUT (a route
 //     per local address and main-table prefix via upt-OUTPUT with the source the kernel would pick,
 //     `throw` for broadcast, multicast and unusable routes so the kernel handles those);
-//   - rules `pref 9 to 127.0.0.0/8 lookup local`, `pref 10 iif X ipproto P lookup 270NN` for P in
-//     tcp, udp, icmp (see DIVERTED_PROTOCOLS: other protocols stay with the kernel), `pref 12 iif lo
-//     lookup 27999`, `pref 50 lookup local`, and `pref 0 lookup local` deleted;
-//   - sysctls: all.rp_filter=0, all.send_redirects=0, ip_forward=1, and on each TUN rp_filter=0,
-//     accept_local=1, send_redirects=0.
+//   - rules `pref 10 iif X ipproto P lookup 270NN` for P in tcp, udp, icmp (see DIVERTED_PROTOCOLS:
+//     other protocols stay with the kernel), `pref 11 iif X to 127.0.0.0/8 blackhole`, `pref 12 iif
+//     lo lookup 27999`, `pref 50 lookup local`, and `pref 0 lookup local` deleted;
+//   - sysctls: all.rp_filter=0, all.send_redirects=0, ip_forward=1, ip/tcp/udp_early_demux=0 (see
+//     EARLY_DEMUX_SYSCTLS), route_localnet=1 on each taken interface, and on each TUN rp_filter=0,
+//     accept_local=1, send_redirects=0, route_localnet=1.
+//
+// Loopback addresses (127.0.0.0/8) go through the engine too, because netfilter sees them:
+//   - The host's own packets to 127/8: table 27999 routes the loopback net via upt-OUTPUT with
+//     `src 127.0.0.1`, so nat OUTPUT can DNAT `curl 127.0.0.1:8080` elsewhere and the engine, not
+//     the kernel, answers whether a 127/8 source may leave on a real interface (the kernel's output
+//     martian check, route_localnet). Looped back, they come out of upt-OUTPUT to the local table.
+//     (Earlier versions kept 127/8 with the kernel by `pref 9 to 127.0.0.0/8 lookup local`, which
+//     hid it from nat OUTPUT; --cleanup still removes that rule.)
+//   - 127/8 arriving on a taken interface: the kernel drops it as a martian before the policy
+//     rules unless route_localnet is on, but in the kernel's own path PREROUTING (raw DROP, DNAT)
+//     runs first. So the daemon sets conf/X/route_localnet=1 (journaled), the rules divert TCP, UDP
+//     and ICMP into the TUN, `pref 11` blackholes the rest as the martian check would, and the
+//     engine applies the martian check after PREROUTING with the host's own value (conf/all OR
+//     conf/X, the latter as it was before the daemon: hostSysctl). A change the host makes to
+//     conf/X/route_localnet while X is taken is not seen; conf/all is.
+//   - Every TUN has route_localnet=1, so packets from or to 127/8 that the engine accepted (an
+//     un-DNATed answer from 127.0.0.1, the host's looped-back packets) pass the kernel again.
 // Every change is appended to a journal, /run/uptables/datapath-<netns inode>.json, BEFORE it is
 // made (old sysctl values included); teardown() undoes the journal in reverse order and removes it.
 // Interfaces can also be taken over and released while the daemon runs (takeOver/release, driven by
@@ -21,10 +39,10 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { formatAddress, parseDottedQuad } from "../core/net/ipv4-address.ts";
+import { formatAddress, parseDottedQuad, prefixToMask } from "../core/net/ipv4-address.ts";
 import type { HostView } from "../core/host/host-view.ts";
 import { TUN_F_CSUM, TUN_F_TSO4, TunDevice } from "../io/tun.ts";
-import type { IpRouteEntry } from "./host-reader.ts";
+import { readProcSysctl, type IpRouteEntry } from "./host-reader.ts";
 
 export const TUN_PREFIX = "upt-";
 export const OUTPUT_TUN = "upt-OUTPUT";
@@ -33,6 +51,7 @@ export const OUTPUT_TABLE = 27999;
 export const MAX_INTERFACES = OUTPUT_TABLE - TABLE_BASE;
 export const PREF_LOOPBACK = 9;
 export const PREF_DIVERT = 10;
+export const PREF_LOCALNET_GUARD = 11;
 export const PREF_OUTPUT = 12;
 export const PREF_LOCAL = 50;
 /**
@@ -42,6 +61,14 @@ export const PREF_LOCAL = 50;
  * ARP's look-up has no IP protocol, so `ipproto` selectors leave it alone.
  */
 export const DIVERTED_PROTOCOLS = ["tcp", "udp", "icmp"] as const;
+/**
+ * Early demux off. With it, a packet arriving on a taken interface is matched to an established
+ * local socket before routing (ip_rcv_finish: skb->sk set); the diversion then routes it into the
+ * TUN and ip_forward drops it because it already belongs to a socket, so replies to the host's own
+ * connections never arrive. ip_early_demux gates the per-protocol switches; all that exist are
+ * turned off so that none is left on.
+ */
+export const EARLY_DEMUX_SYSCTLS = ["net.ipv4.ip_early_demux", "net.ipv4.tcp_early_demux", "net.ipv4.udp_early_demux"] as const;
 
 export class DatapathSetupError extends Error {}
 
@@ -206,6 +233,7 @@ interface IpRule {
   iif?: string;
   ipproto?: string;
   table?: string;
+  action?: string;
 }
 
 interface IpLink {
@@ -216,7 +244,9 @@ interface IpLink {
 /** What a daemon made in this namespace and did not remove (by name, preference and table). */
 export function findLeftovers(): { rules: IpRule[]; tables: number[]; tuns: string[]; localMoved: boolean; loopbackRule: boolean } {
   const rules = ipJson<IpRule[]>(["rule", "show"]);
-  const ours = rules.filter((r) => r.table !== undefined && /^\d+$/.test(r.table) && isDatapathTable(Number(r.table)));
+  const ours = rules.filter(
+    (r) => (r.table !== undefined && /^\d+$/.test(r.table) && isDatapathTable(Number(r.table))) || (r.priority === PREF_LOCALNET_GUARD && r.action === "blackhole"),
+  );
   const hasPref0Local = rules.some((r) => r.priority === 0 && r.table === "local" && r.dst === undefined && r.iif === undefined);
   const hasPref50Local = rules.some((r) => r.priority === PREF_LOCAL && r.table === "local" && r.dst === undefined && r.iif === undefined);
   const loopbackRule = rules.some((r) => r.priority === PREF_LOOPBACK && r.table === "local" && r.dst === "127.0.0.0" && r.dstlen === 8);
@@ -232,7 +262,8 @@ function ruleSpec(r: IpRule): string[] {
   if (r.dst !== undefined && r.dst !== "all") spec.push("to", r.dstlen === undefined ? r.dst : `${r.dst}/${r.dstlen}`);
   if (r.iif !== undefined) spec.push("iif", r.iif);
   if (r.ipproto !== undefined) spec.push("ipproto", r.ipproto);
-  spec.push("lookup", r.table ?? "main");
+  if (r.action === "blackhole") spec.push("blackhole");
+  else spec.push("lookup", r.table ?? "main");
   return spec;
 }
 
@@ -433,6 +464,7 @@ export class Datapath {
       dp.setSysctl(sysctlPath("net.ipv4.conf.all.rp_filter"), "0");
       dp.setSysctl(sysctlPath("net.ipv4.conf.all.send_redirects"), "0");
       dp.setSysctl(sysctlPath("net.ipv4.ip_forward"), "1");
+      for (const key of EARLY_DEMUX_SYSCTLS) if (existsSync(sysctlPath(key))) dp.setSysctl(sysctlPath(key), "0");
       for (const iface of [...options.interfaces].sort()) dp.attach(iface);
       dp.output = dp.openTun(OUTPUT_TUN);
       dp.record({ kind: "table", table: OUTPUT_TABLE });
@@ -450,6 +482,7 @@ export class Datapath {
     let table = TABLE_BASE;
     while (used.has(table)) table++;
     const tun = this.openTun(tunName);
+    this.setSysctl(confPath(iface, "route_localnet"), "1"); // see "Loopback addresses" above
     this.record({ kind: "table", table });
     ip(["route", "add", "default", "dev", tunName, "table", String(table)]);
     const taken = { iface, tunName, table, tun };
@@ -459,7 +492,10 @@ export class Datapath {
 
   /** The policy rules that send `iface`'s TCP, UDP and ICMP into its TUN's table. */
   private static divertSpecs(t: TakenInterface): string[][] {
-    return DIVERTED_PROTOCOLS.map((proto) => ["pref", String(PREF_DIVERT), "iif", t.iface, "ipproto", proto, "lookup", String(t.table)]);
+    const specs = DIVERTED_PROTOCOLS.map((proto) => ["pref", String(PREF_DIVERT), "iif", t.iface, "ipproto", proto, "lookup", String(t.table)]);
+    // route_localnet=1 on the interface lets other protocols to 127/8 in: drop them as the martian check would.
+    specs.push(["pref", String(PREF_LOCALNET_GUARD), "iif", t.iface, "to", "127.0.0.0/8", "blackhole"]);
+    return specs;
   }
 
   /**
@@ -503,8 +539,12 @@ export class Datapath {
     if (at < 0) return null;
     const t = this.taken[at]!;
     const specs = new Set(Datapath.divertSpecs(t).map((spec) => spec.join(" ")));
+    const localnet = confPath(t.iface, "route_localnet");
     const mine = (e: JournalEntry): boolean =>
-      (e.kind === "rule-added" && specs.has(e.spec.join(" "))) || (e.kind === "tun" && e.name === t.tunName) || (e.kind === "table" && e.table === t.table);
+      (e.kind === "rule-added" && specs.has(e.spec.join(" "))) ||
+      (e.kind === "tun" && e.name === t.tunName) ||
+      (e.kind === "table" && e.table === t.table) ||
+      (e.kind === "sysctl" && e.path === localnet);
     const entries = this.journal.entries.filter(mine);
     undoEntries(entries.filter((e) => e.kind !== "tun"), this.log);
     t.tun.close();
@@ -531,6 +571,7 @@ export class Datapath {
     writeSysctl(confPath(name, "rp_filter"), "0");
     writeSysctl(confPath(name, "accept_local"), "1");
     writeSysctl(confPath(name, "send_redirects"), "0");
+    writeSysctl(confPath(name, "route_localnet"), "1"); // 127/8 in and out of the TUN: the engine judges
     this.log(`opened TUN ${name}`);
     return tun;
   }
@@ -541,9 +582,13 @@ export class Datapath {
     const table = String(OUTPUT_TABLE);
     for (const iface of view.interfaces.values()) {
       for (const a of iface.addresses) {
-        if (iface.name === "lo" && view.isLoopbackAddress(a.address)) continue; // pref 9 keeps those with the kernel
         const addr = formatAddress(a.address);
         desired.set(`${addr}/32`, `route replace ${addr}/32 dev ${OUTPUT_TUN} src ${addr} table ${table}`);
+        if (iface.name === "lo" && view.isLoopbackAddress(a.address) && a.prefixLength < 32) {
+          // The whole loopback net is local (`local 127.0.0.0/8 dev lo`): the host's packets to any of it.
+          const net = `${formatAddress((a.address & prefixToMask(a.prefixLength)) >>> 0)}/${a.prefixLength}`;
+          desired.set(net, `route replace ${net} dev ${OUTPUT_TUN} src ${addr} table ${table}`);
+        }
         if (a.prefixLength < 31) {
           const b = formatAddress(a.broadcast);
           desired.set(`${b}/32`, `route replace throw ${b}/32 table ${table}`);
@@ -580,7 +625,6 @@ export class Datapath {
 
   /** Adds the policy rules that divert traffic into the TUNs (recipe step 3). */
   divert(): void {
-    this.addRule(["pref", String(PREF_LOOPBACK), "to", "127.0.0.0/8", "lookup", "local"]);
     for (const t of this.taken) for (const spec of Datapath.divertSpecs(t)) this.addRule(spec);
     this.diverted = true;
     this.addRule(["pref", String(PREF_OUTPUT), "iif", "lo", "lookup", String(OUTPUT_TABLE)]);
@@ -596,6 +640,18 @@ export class Datapath {
   private addRule(spec: string[]): void {
     this.record({ kind: "rule-added", spec });
     ip(["rule", "add", ...spec]);
+  }
+
+  /**
+   * A sysctl as the host set it: for one the daemon overrode (route_localnet of a taken
+   * interface), the value it had before; else the current one. The host reader's view of the host.
+   */
+  hostSysctl(path: string): string | null {
+    for (let i = this.journal.entries.length - 1; i >= 0; i--) {
+      const e = this.journal.entries[i]!;
+      if (e.kind === "sysctl" && e.path === path) return e.old;
+    }
+    return readProcSysctl(path);
   }
 
   private setSysctl(path: string, value: string): void {

@@ -90,7 +90,7 @@ export function hostState(ns: Netns): HostState {
   const routes = JSON.parse(ns.exec(["ip", "-j", "route", "show", "table", "all"]).stdout) as { table?: string }[];
   const tables = [...new Set(routes.map((r) => r.table ?? "main"))].sort();
   const sysctls: Record<string, string> = {};
-  for (const key of ["net.ipv4.ip_forward", "net.ipv4.conf.all.rp_filter", "net.ipv4.conf.all.send_redirects", "net.ipv4.conf.all.accept_local"]) {
+  for (const key of ["net.ipv4.ip_forward", "net.ipv4.conf.all.rp_filter", "net.ipv4.conf.all.send_redirects", "net.ipv4.conf.all.accept_local", "net.ipv4.ip_early_demux", "net.ipv4.tcp_early_demux", "net.ipv4.udp_early_demux"]) {
     sysctls[key] = ns.exec(["sysctl", "-n", key]).stdout.trim();
   }
   return { rules, links, tables, sysctls };
