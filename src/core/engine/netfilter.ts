@@ -16,7 +16,7 @@ import { CtState } from "../conntrack/states.ts";
 import type { HostView } from "../host/host-view.ts";
 import { Manip, Nat } from "../nat/nat.ts";
 import { IPPROTO_ICMP } from "../net/protocols.ts";
-import { isIcmpError } from "../packet/icmp.ts";
+import { ICMP_REDIRECT, isIcmpError } from "../packet/icmp.ts";
 import type { Hook } from "../rules/hooks.ts";
 import type { RuleSet } from "../rules/model.ts";
 import type { TableName } from "../rules/tables.ts";
@@ -26,6 +26,8 @@ import { walkTable, WalkStack, type WalkStep } from "./traverse.ts";
 import { NF_ACCEPT, NF_DROP } from "./verdict.ts";
 import type { NatRequest } from "./nat-request.ts";
 import { natRangeFor } from "./nat-request.ts";
+import { buildIcmpError } from "./icmp-error.ts";
+import { ICMP_REDIR_HOST, RedirectLimiter, redirectWanted } from "./icmp-redirect.ts";
 
 export type PacketPath = "input" | "forward" | "output";
 
@@ -37,7 +39,10 @@ export interface PacketResult {
   /** The interface it leaves by (forward/output), or null when delivered locally. */
   outInterface: string | null;
   dropReason: DropReason | null;
-  /** Packets to send back (REJECT), already built. */
+  /**
+   * Packets the host sends back toward the sender, ready to go out by the interface the packet came
+   * in on: REJECT's answers, and ICMP redirects (which already passed OUTPUT and POSTROUTING).
+   */
   replies: Uint8Array[];
   /** Lines written by LOG/NFLOG targets. */
   logs: string[];
@@ -128,11 +133,16 @@ export class Netfilter {
   private mangle: CompiledTable | null = null;
   private filter: CompiledTable | null = null;
   private natTable: CompiledTable | null = null;
-  private readonly ctx = new PacketContext();
+  // The packet being handled; while the host sends a packet of its own in the middle of it (an ICMP
+  // redirect), ctx and result point at a second pair (see sendGenerated).
+  private ctx = new PacketContext();
+  private generatedCtx = new PacketContext();
+  private readonly redirects = new RedirectLimiter();
   private readonly stack = new WalkStack();
   private readonly decrementTtl: boolean;
   private currentHook: Hook = "PREROUTING";
-  private readonly result: PacketResult = { accepted: false, path: "input", outInterface: null, dropReason: null, replies: [], logs: [], length: 0 };
+  private result: PacketResult = { accepted: false, path: "input", outInterface: null, dropReason: null, replies: [], logs: [], length: 0 };
+  private generatedResult: PacketResult = { accepted: false, path: "output", outInterface: null, dropReason: null, replies: [], logs: [], length: 0 };
   private readonly observe = (step: WalkStep): void => {
     this.tracer?.({ kind: "rule", hook: this.currentHook, step });
   };
@@ -232,11 +242,6 @@ export class Netfilter {
       if (!again) return this.drop("OUTPUT", "no-route");
       ctx.outInterface = again.route.type === "local" || again.route.type === "broadcast" ? "lo" : again.route.device;
     }
-    // ip_route_output (__mkroute_output): a 127/8 source may leave only through lo, or an interface
-    // with route_localnet. Checked after OUTPUT: a DNAT there may send 127.0.0.1's packet out.
-    if (ctx.outInterface !== "lo" && this.host.isLoopbackAddress(ctx.source) && !this.host.routesLocalnet(ctx.outInterface!)) {
-      return this.drop("OUTPUT", "martian-source");
-    }
     if (!this.runHook(ctx, "POSTROUTING")) return result;
     if (ctx.outInterface === "lo") {
       // Delivered to the host itself: the packet comes back in through the loopback device.
@@ -251,6 +256,42 @@ export class Netfilter {
     result.length = ctx.length;
     if (this.tracer) this.trace({ kind: "route", decision: "output", outInterface: ctx.outInterface });
     return result;
+  }
+
+  /**
+   * A packet the host makes while handling another (icmp_send from ip_forward): it passes OUTPUT and
+   * POSTROUTING like anything the host sends (raw OUTPUT counts it, its own conntrack look-up finds
+   * the quoted connection only once confirmed) and, if it survives, joins `outer`'s replies. The
+   * handled packet's context is put aside meanwhile; tracing is off for the generated packet.
+   */
+  private sendGenerated(packet: Uint8Array, outer: PacketResult): void {
+    const handled = this.ctx;
+    const tracer = this.tracer;
+    const hook = this.currentHook;
+    const ctx = this.generatedCtx;
+    const result = this.generatedResult;
+    this.ctx = ctx;
+    this.result = result;
+    this.tracer = null;
+    try {
+      this.reset(handled.now);
+      result.path = "output";
+      if (ctx.load(packet, packet.length) === null) {
+        ctx.host = this.host;
+        ctx.conntrack = this.conntrack.table;
+        ctx.now = handled.now;
+        this.sendLoaded(ctx, result);
+      }
+    } finally {
+      this.ctx = handled;
+      this.result = outer;
+      this.tracer = tracer;
+      this.currentHook = hook;
+    }
+    if (result.logs.length > 0) outer.logs.push(...result.logs);
+    if (result.replies.length > 0) outer.replies.push(...result.replies);
+    // Sent out of an interface (a generated packet to the host itself would be delivered to it, not sent).
+    if (result.accepted && result.outInterface !== null) outer.replies.push(packet.subarray(0, result.length));
   }
 
   private reset(now: number): PacketResult {
@@ -289,10 +330,17 @@ export class Netfilter {
     if (!route || type !== "unicast" || route.route.device === null) return this.drop("PREROUTING", "no-route");
     result.path = "forward";
     ctx.outInterface = route.route.device;
+    const nextHop = route.nextHop;
     if (this.tracer) this.trace({ kind: "route", decision: "forward", outInterface: ctx.outInterface });
     if (this.decrementTtl) {
       if (ctx.ip.ttl <= 1) return this.drop("PREROUTING", "ttl-exceeded");
       ctx.ip.decrementTtl();
+    }
+    // ip_forward: back out of the interface it came in on, so tell the sender the better next hop
+    // (before FORWARD, with the TTL already decremented); the packet is forwarded all the same.
+    if (redirectWanted(this.host, inInterface, ctx.outInterface, ctx.source) && this.redirects.allow(ctx.source, ctx.now)) {
+      const redirect = buildIcmpError(ctx, ICMP_REDIRECT, ICMP_REDIR_HOST, nextHop);
+      if (redirect !== null) this.sendGenerated(redirect, result);
     }
     if (!this.runHook(ctx, "FORWARD")) return result;
     if (!this.runHook(ctx, "POSTROUTING")) return result;

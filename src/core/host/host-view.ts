@@ -34,6 +34,8 @@ export interface HostInterface {
   readonly addresses: readonly InterfaceAddress[];
   /** net.ipv4.conf.<if>.route_localnet: accept 127.0.0.0/8 from outside (CVE-2020-8558 lab). */
   readonly routeLocalnet: boolean;
+  /** net.ipv4.conf.<if>.send_redirects (default on); see HostView.sendsRedirects. */
+  readonly sendRedirects?: boolean;
 }
 
 export interface Route {
@@ -58,9 +60,11 @@ export interface RouteResult {
 
 /** The JSON form used by tests and `uptables simulate --host FILE`. */
 export interface HostDescription {
-  interfaces: { name: string; addresses?: string[]; routeLocalnet?: boolean }[];
+  interfaces: { name: string; addresses?: string[]; routeLocalnet?: boolean; sendRedirects?: boolean }[];
   routes?: { destination: string; dev?: string; gateway?: string; src?: string; type?: RouteType }[];
   ipForward?: boolean;
+  /** net.ipv4.conf.all.send_redirects (default on). */
+  sendRedirects?: boolean;
 }
 
 export class HostDescriptionError extends Error {}
@@ -75,10 +79,12 @@ export class HostView {
   /** The main table, longest prefix first. */
   readonly mainRoutes: readonly Route[];
   readonly ipForward: boolean;
+  /** net.ipv4.conf.all.send_redirects. */
+  readonly sendRedirectsAll: boolean;
   private readonly lastRoute: RouteResult = { route: null as unknown as Route, nextHop: 0 };
   private readonly localnetInterfaces: ReadonlySet<string>;
 
-  constructor(interfaces: readonly HostInterface[], routes: readonly Route[], ipForward = true) {
+  constructor(interfaces: readonly HostInterface[], routes: readonly Route[], ipForward = true, sendRedirectsAll = true) {
     this.interfaces = new Map(interfaces.map((i) => [i.name, i]));
     const local: Route[] = [];
     const connected: Route[] = [];
@@ -114,6 +120,7 @@ export class HostView {
     this.localRoutes = sortByPrefix(local);
     this.mainRoutes = sortByPrefix([...connected, ...routes]);
     this.ipForward = ipForward;
+    this.sendRedirectsAll = sendRedirectsAll;
     this.localnetInterfaces = new Set(interfaces.filter((i) => i.routeLocalnet).map((i) => i.name));
   }
 
@@ -129,7 +136,7 @@ export class HostView {
         const mask = prefixToMask(prefixLength);
         return { address: host, prefixLength, broadcast: ((host & mask) | ~mask) >>> 0 };
       });
-      interfaces.push({ name: iface.name, addresses, routeLocalnet: iface.routeLocalnet ?? false });
+      interfaces.push({ name: iface.name, addresses, routeLocalnet: iface.routeLocalnet ?? false, sendRedirects: iface.sendRedirects ?? true });
     }
     if (!interfaces.some((i) => i.name === "lo")) {
       interfaces.push({ name: "lo", addresses: [{ address: 0x7f000001, prefixLength: 8, broadcast: 0x7fffffff }], routeLocalnet: false });
@@ -150,7 +157,7 @@ export class HostView {
       }
       return { destination: dest.addr, prefixLength, type, device, gateway, source };
     });
-    return new HostView(interfaces, routes, description.ipForward ?? true);
+    return new HostView(interfaces, routes, description.ipForward ?? true, description.sendRedirects ?? true);
   }
 
   /** The local-table route for an address, if it is one of the host's own or a broadcast address. */
@@ -225,6 +232,23 @@ export class HostView {
   /** Whether packets from outside to 127.0.0.0/8 are routed on `device` (route_localnet). */
   routesLocalnet(device: string): boolean {
     return this.localnetInterfaces.size !== 0 && this.localnetInterfaces.has(device);
+  }
+
+  /**
+   * Whether the host sends ICMP redirects out of `device` (IN_DEV_TX_REDIRECTS: conf/all OR
+   * conf/<device>, so turning one off is not enough).
+   */
+  sendsRedirects(device: string): boolean {
+    return this.sendRedirectsAll || (this.interfaces.get(device)?.sendRedirects ?? true);
+  }
+
+  /**
+   * fib_validate_source's "the source is on this link": the way back to `source` is a connected
+   * route (no gateway) out of `device`, the interface the packet came in on.
+   */
+  sourceOnLink(source: number, device: string): boolean {
+    const back = this.route(source);
+    return back !== null && back.route.type === "unicast" && back.route.device === device && back.route.gateway === null;
   }
 
   isLoopbackAddress(address: number): boolean {
