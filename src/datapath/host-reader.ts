@@ -43,7 +43,14 @@ const ROUTE_TYPES: ReadonlySet<string> = new Set(["unicast", "local", "broadcast
 export function describeHost(
   addrs: readonly IpAddrEntry[],
   routes: readonly IpRouteEntry[],
-  options: { exclude?: (name: string) => boolean; ipForward?: boolean; routeLocalnet?: (name: string) => boolean } = {},
+  options: {
+    exclude?: (name: string) => boolean;
+    ipForward?: boolean;
+    routeLocalnet?: (name: string) => boolean;
+    /** conf/<name>/send_redirects and (all) conf/all/send_redirects; both default on, as in the kernel. */
+    sendRedirects?: (name: string) => boolean;
+    sendRedirectsAll?: boolean;
+  } = {},
 ): HostDescription {
   const exclude = options.exclude ?? (() => false);
   const interfaces: HostDescription["interfaces"] = [];
@@ -51,7 +58,12 @@ export function describeHost(
   for (const entry of addrs) {
     if (typeof entry.ifname !== "string" || exclude(entry.ifname)) continue;
     const addresses = (entry.addr_info ?? []).filter((a) => a.family === "inet").map((a) => `${a.local}/${a.prefixlen}`);
-    interfaces.push({ name: entry.ifname, addresses, routeLocalnet: options.routeLocalnet?.(entry.ifname) ?? false });
+    interfaces.push({
+      name: entry.ifname,
+      addresses,
+      routeLocalnet: options.routeLocalnet?.(entry.ifname) ?? false,
+      sendRedirects: options.sendRedirects?.(entry.ifname) ?? true,
+    });
     names.add(entry.ifname);
   }
   const described: NonNullable<HostDescription["routes"]> = [];
@@ -66,7 +78,7 @@ export function describeHost(
     if (r.prefsrc !== undefined) route.src = r.prefsrc;
     described.push(route);
   }
-  return { interfaces, routes: described, ipForward: options.ipForward ?? true };
+  return { interfaces, routes: described, ipForward: options.ipForward ?? true, sendRedirects: options.sendRedirectsAll ?? true };
 }
 
 function ipJson<T>(args: readonly string[]): Promise<{ text: string; parsed: T }> {
@@ -117,9 +129,14 @@ export interface HostSnapshot {
 export async function readHost(exclude: (name: string) => boolean, ipForward: boolean, read: SysctlReader = readProcSysctl): Promise<HostSnapshot & { key: string }> {
   const [a, r] = await Promise.all([ipJson<IpAddrEntry[]>(["addr", "show"]), ipJson<IpRouteEntry[]>(["route", "show", "table", "main"])]);
   const routeLocalnet = (name: string): boolean => routesLocalnet(name, read);
-  const localnet = a.parsed.filter((e) => !exclude(e.ifname)).map((e) => (routeLocalnet(e.ifname) ? "1" : "0")).join("");
-  const description = describeHost(a.parsed, r.parsed, { exclude, ipForward, routeLocalnet });
-  return { view: HostView.fromDescription(description), description, addrs: a.parsed, routes: r.parsed, key: `${a.text}\n${r.text}\n${localnet}` };
+  // send_redirects as the host had it: the daemon turns conf/all off so that the kernel sends none of its own.
+  const sendRedirects = (name: string): boolean => read(`/proc/sys/net/ipv4/conf/${name}/send_redirects`) !== "0";
+  const sendRedirectsAll = read("/proc/sys/net/ipv4/conf/all/send_redirects") !== "0";
+  const ours = a.parsed.filter((e) => !exclude(e.ifname));
+  const localnet = ours.map((e) => (routeLocalnet(e.ifname) ? "1" : "0")).join("");
+  const redirects = `${sendRedirectsAll ? 1 : 0}${ours.map((e) => (sendRedirects(e.ifname) ? "1" : "0")).join("")}`;
+  const description = describeHost(a.parsed, r.parsed, { exclude, ipForward, routeLocalnet, sendRedirects, sendRedirectsAll });
+  return { view: HostView.fromDescription(description), description, addrs: a.parsed, routes: r.parsed, key: `${a.text}\n${r.text}\n${localnet}\n${redirects}` };
 }
 
 /** Polls the host and calls `onChange` with a new snapshot whenever something changed. */

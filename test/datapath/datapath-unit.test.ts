@@ -37,6 +37,17 @@ describe("datapath helpers", () => {
     expect(view.isLocal(0xc0a80064)).toBe(true);
   });
 
+  it("carries send_redirects into the host view: conf/all OR conf/<interface>", () => {
+    const addrs = [{ ifname: "eth0", addr_info: [{ family: "inet", local: "192.168.0.100", prefixlen: 24 }] }, { ifname: "docker0", addr_info: [] }];
+    const view = (all: boolean, perInterface: boolean): HostView =>
+      HostView.fromDescription(describeHost(addrs, [], { sendRedirects: (n) => n !== "eth0" || perInterface, sendRedirectsAll: all }));
+    expect(view(false, false).sendsRedirects("eth0")).toBe(false);
+    expect(view(false, false).sendsRedirects("docker0")).toBe(true);
+    expect(view(false, true).sendsRedirects("eth0")).toBe(true);
+    expect(view(true, false).sendsRedirects("eth0")).toBe(true);
+    expect(HostView.fromDescription(describeHost(addrs, [])).sendsRedirects("eth0")).toBe(true); // the kernel's default
+  });
+
   it("adds one to the TTL and keeps the header checksum valid", () => {
     const pkt = buildUdp({ src: "10.0.0.1", dst: "10.0.0.2", sport: 1, dport: 2, ttl: 63 });
     incrementTtl(pkt, 0);
