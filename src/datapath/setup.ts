@@ -14,7 +14,8 @@
 //     lo lookup 27999`, `pref 50 lookup local`, and `pref 0 lookup local` deleted;
 //   - sysctls: all.rp_filter=0, all.send_redirects=0, ip_forward=1, ip/tcp/udp_early_demux=0 (see
 //     EARLY_DEMUX_SYSCTLS), route_localnet=1 on each taken interface, and on each TUN rp_filter=0,
-//     accept_local=1, send_redirects=0, route_localnet=1.
+//     accept_local=1, send_redirects=0, route_localnet=1. ICMP redirects are the engine's to send
+//     (engine/icmp-redirect.ts), from send_redirects as the host had it (hostSysctl).
 //
 // Loopback addresses (127.0.0.0/8) go through the engine too, because netfilter sees them:
 //   - The host's own packets to 127/8: table 27999 routes the loopback net via upt-OUTPUT with
