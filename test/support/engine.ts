@@ -16,6 +16,13 @@ export function rulesFromCommands(commands: readonly string[]): RuleSet {
   return rules;
 }
 
+/**
+ * Commands that make the engine track connections without touching any packet: the kernel runs
+ * conntrack only while some rule needs it (compile.ts, tracksConnections), even one in a chain
+ * nothing jumps to. For tests of conntrack whose rules alone would not need it.
+ */
+export const CONNTRACK_USER: readonly string[] = ["-N CONNTRACK-USER", "-A CONNTRACK-USER -m conntrack --ctstate NEW"];
+
 export function rulesFromSave(text: string): RuleSet {
   const rules = new RuleSet();
   const outcome = runRestore(rules, text, { counters: false });

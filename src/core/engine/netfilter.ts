@@ -20,7 +20,7 @@ import { ICMP_REDIRECT, isIcmpError } from "../packet/icmp.ts";
 import type { Hook } from "../rules/hooks.ts";
 import type { RuleSet } from "../rules/model.ts";
 import type { TableName } from "../rules/tables.ts";
-import { compileTable, type CompiledTable } from "./compile.ts";
+import { compileRuleSet, type CompiledTable } from "./compile.ts";
 import { PacketContext, type DropReason } from "./packet-context.ts";
 import { walkTable, WalkStack, type WalkStep } from "./traverse.ts";
 import { NF_ACCEPT, NF_DROP } from "./verdict.ts";
@@ -133,6 +133,8 @@ export class Netfilter {
   private mangle: CompiledTable | null = null;
   private filter: CompiledTable | null = null;
   private natTable: CompiledTable | null = null;
+  /** Whether conntrack runs at all (CompiledRuleSet.tracksConnections): the kernel's lazy conntrack. */
+  private tracksConnections = false;
   // The packet being handled; while the host sends a packet of its own in the middle of it (an ICMP
   // redirect), ctx and result point at a second pair (see sendGenerated).
   private ctx = new PacketContext();
@@ -158,12 +160,12 @@ export class Netfilter {
 
   /** Compiles and swaps in a rule set; tracked connections and their NAT stay (as in the kernel). */
   load(rules: RuleSet): void {
-    const compiled: Partial<Record<TableName, CompiledTable>> = {};
-    for (const [name, table] of rules.tables) compiled[name] = compileTable(table);
-    this.raw = compiled.raw ?? null;
-    this.mangle = compiled.mangle ?? null;
-    this.filter = compiled.filter ?? null;
-    this.natTable = compiled.nat ?? null;
+    const compiled = compileRuleSet(rules);
+    this.raw = compiled.raw;
+    this.mangle = compiled.mangle;
+    this.filter = compiled.filter;
+    this.natTable = compiled.nat;
+    this.tracksConnections = compiled.tracksConnections;
   }
 
   /**
@@ -413,6 +415,8 @@ export class Netfilter {
   }
 
   private track(ctx: PacketContext): boolean {
+    // No rule needs conntrack: the packet gets no connection at all (and so no NAT, no confirm).
+    if (!this.tracksConnections) return true;
     const problem = this.conntrack.track(ctx);
     if (problem) {
       this.drop(ctx.hook, problem);

@@ -84,9 +84,11 @@ export function walkTable(table: CompiledTable, ctx: PacketContext, stack: WalkS
     if (chain.index !== null) i = nextCandidate(chain.index, i, ctx.source, ctx.destination);
     if (i >= rules.length) {
       if (chain.hook !== null && depth === 0) {
-        // Off the end of the built-in chain: its policy decides.
-        chain.policyCounters.packets++;
-        chain.policyCounters.bytes += bytes;
+        // Off the end of the built-in chain: its policy decides (and counts, if the chain has a counter).
+        if (chain.policyCounted) {
+          chain.policyCounters.packets++;
+          chain.policyCounters.bytes += bytes;
+        }
         if (observe) observe({ table: table.name, chain: chain.name, rule: null, kind: "policy", verdict: chain.policy });
         return chain.policy;
       }

@@ -110,6 +110,12 @@ interface ExtensionBase<Data> {
    * checked; returns the refusal (the extension picks the errno) or null.
    */
   checkRule?(data: Data, ctx: RuleCheckContext): RuleRefusal | null;
+  /**
+   * Whether a rule using it makes the namespace track connections: its kernel checkentry calls
+   * nf_ct_netns_get, which registers conntrack's hooks (see CompiledRuleSet.tracksConnections).
+   * Absent means no.
+   */
+  usesConntrack?(data: Data): boolean;
 }
 
 /** The per-packet face of a match: does the packet match? Must not allocate. */

@@ -6,6 +6,7 @@
 // validate.ts: here every rule, chain deletion or rename is handed to its KernelBatch.
 import { FailedAfterOutput, KernelRefusal, ParameterProblem, PrefixedProblem, RuleSetError } from "../rules/errors.ts";
 import {
+  countPolicy,
   ensureAllBuiltinChains,
   ensureBuiltinChain,
   isBuiltinChainName,
@@ -272,6 +273,8 @@ function flush(rules: RuleSet, cmd: Command, out: Output): boolean {
 }
 
 function zeroChain(chain: Chain): void {
+  // Zeroing sends the chain's counters to the kernel, which gives a base chain its counter.
+  countPolicy(chain);
   chain.policyCounters.packets = 0;
   chain.policyCounters.bytes = 0;
   for (const rule of chain.rules) {
@@ -377,7 +380,9 @@ function setPolicy(rules: RuleSet, cmd: Command): boolean {
   const name = cmd.chain!;
   const table = rules.table(cmd.table);
   if (!isBuiltinChainName(table, name)) throw new RuleSetError("Bad built-in chain name.");
-  ensureBuiltinChain(table, name).policy = policy;
+  const chain = ensureBuiltinChain(table, name);
+  chain.policy = policy;
+  countPolicy(chain);
   return true;
 }
 

@@ -21,7 +21,7 @@
 // nothing. A refused file always leaves the rule set exactly as it was.
 import type { RuleSet } from "../rules/model.ts";
 import type { Hook } from "../rules/hooks.ts";
-import { ensureBuiltinChain, newUserChain } from "../rules/model.ts";
+import { countPolicy, ensureBuiltinChain, newUserChain } from "../rules/model.ts";
 import {
   FailedAfterOutput,
   KernelRefusal,
@@ -36,6 +36,7 @@ import { isCSpace, strtoumax } from "../net/c-number.ts";
 import { splitRestoreLine } from "./argv.ts";
 import { MAX_CHAIN_NAME, counterValue, parseCommand, VersionProblem, type Command } from "./command.ts";
 import { applyCommand } from "./execute.ts";
+import { UNCOUNTED_POLICY_MARK } from "./save.ts";
 import { isStandardTargetName } from "./target-names.ts";
 import { USAGE } from "./usage.ts";
 import { versionTag } from "./version.ts";
@@ -122,7 +123,7 @@ type TableStep =
   /** A rule-set file's table that must exist even without chains. */
   | { readonly kind: "keep-table" }
   /** ":BUILTIN POLICY [p:b]": the chain is created, its policy and counters set ("-" leaves them). */
-  | { readonly kind: "policy"; readonly line: number; readonly chain: string; readonly policy: string; readonly counters: readonly [number, number] | null }
+  | { readonly kind: "policy"; readonly line: number; readonly chain: string; readonly policy: string; readonly counters: readonly [number, number] | null; readonly uncounted: boolean }
   /** ":USER - [p:b]": the chain is created; one that exists is flushed with -n, else left. */
   | { readonly kind: "user-chain"; readonly line: number; readonly chain: string }
   | { readonly kind: "command"; readonly line: number; readonly command: Command };
@@ -266,7 +267,7 @@ class Restore {
   }
 
   private chainLine(buffer: string, lineNo: number): void {
-    const [chain, policy, counterText] = tokens(buffer.slice(1));
+    const [chain, policy, counterText, mark] = tokens(buffer.slice(1));
     if (chain === undefined) this.parameterProblem(lineNo, `${this.program}: line ${lineNo} chain name invalid`);
     // A rule-set file holds what -N and -E let through (-E takes "ACCEPT"): it reads back as it is.
     if (!this.opts.ruleSetFile) checkDeclaredChainName(chain, (message) => this.parameterProblem(lineNo, message));
@@ -287,7 +288,9 @@ class Restore {
         throw error;
       }
     }
-    this.steps.push({ kind: "policy", line: lineNo, chain, policy, counters });
+    // Only uptables' own file marks a base chain without a policy counter; iptables-restore ignores more words.
+    const uncounted = this.opts.ruleSetFile === true && mark === UNCOUNTED_POLICY_MARK;
+    this.steps.push({ kind: "policy", line: lineNo, chain, policy, counters, uncounted });
   }
 
   private ruleLine(buffer: string, lineNo: number): boolean {
@@ -385,6 +388,9 @@ class Restore {
         return "";
       case "policy": {
         const chain = ensureBuiltinChain(rules.table(name), step.chain as Hook);
+        // Any ":CHAIN" line gives the base chain its policy counter (iptables-nft sends it along),
+        // but for uptables' own file saying the chain had none.
+        if (!step.uncounted) countPolicy(chain);
         if (step.policy === "-") return "";
         if (step.policy !== "ACCEPT" && step.policy !== "DROP") throw new RuleSetError("Bad policy name.", 1, true);
         // Without -c the policy's counters are set too: to zero.

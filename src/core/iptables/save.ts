@@ -4,6 +4,12 @@ import { listedChains, newTable } from "../rules/model.ts";
 import { SAVE_ORDER, type TableName } from "../rules/tables.ts";
 import { formatRuleSpec, nameWord } from "./rule-format.ts";
 
+/**
+ * The word after a built-in chain's counters, in uptables' own rule-set files only, for a chain
+ * whose policy is not counted (see Chain.policyCounted): restoring a ":CHAIN" line would count it.
+ */
+export const UNCOUNTED_POLICY_MARK = "uncounted";
+
 export interface SaveOptions {
   /** -c: rule counters as "[packets:bytes]" (the chains' own counters are printed anyway). */
   readonly counters?: boolean;
@@ -33,7 +39,8 @@ export function formatSave(rules: RuleSet, opts: SaveOptions = {}): string {
       // A chain's own counters are printed with or without -c (which adds the rules' counters).
       const policy = chain.hook === null ? "-" : chain.policy;
       const c = chain.policyCounters;
-      out += `:${chain.name} ${policy} [${c.packets}:${c.bytes}]\n`;
+      const mark = opts.kernelView && chain.hook !== null && !chain.policyCounted ? ` ${UNCOUNTED_POLICY_MARK}` : "";
+      out += `:${chain.name} ${policy} [${c.packets}:${c.bytes}]${mark}\n`;
     }
     for (const chain of chains) {
       for (const rule of chain.rules) {

@@ -59,6 +59,13 @@ export interface Chain {
   policy: "ACCEPT" | "DROP" | null;
   /** Packets that fell off the end of a built-in chain and took its policy. */
   readonly policyCounters: Counters;
+  /**
+   * Whether the policy counters count (built-in chains only). iptables-nft 1.8.9 gives the nft
+   * base chain a counter only when it sets the chain's policy or counters: -P, -Z, -L -Z, or a
+   * restore's ":CHAIN" line. A chain created by -A/-I/-F CHAIN (or -F -v) has none, so its policy
+   * shows [0:0] for ever (see `countPolicy`).
+   */
+  policyCounted: boolean;
   rules: Rule[];
 }
 
@@ -79,11 +86,20 @@ export function newCounters(packets = 0, bytes = 0): Counters {
 }
 
 export function newBuiltinChain(hook: Hook, policy: "ACCEPT" | "DROP" = "ACCEPT"): Chain {
-  return { name: hook, hook, policy, policyCounters: newCounters(), rules: [] };
+  return { name: hook, hook, policy, policyCounters: newCounters(), policyCounted: false, rules: [] };
 }
 
 export function newUserChain(name: string): Chain {
-  return { name, hook: null, policy: null, policyCounters: newCounters(), rules: [] };
+  return { name, hook: null, policy: null, policyCounters: newCounters(), policyCounted: false, rules: [] };
+}
+
+/**
+ * Gives a built-in chain its policy counter, as iptables-nft does whenever it sends the chain's
+ * policy or counters to the kernel (-P, -Z, a restore's ":CHAIN" line); it stays until the chain
+ * is deleted (-X, a restore flushing the table).
+ */
+export function countPolicy(chain: Chain): void {
+  if (chain.hook !== null) chain.policyCounted = true;
 }
 
 /** A table as iptables-nft creates it: no chains yet. */
@@ -120,6 +136,7 @@ export function cloneTable(table: Table): Table {
       hook: chain.hook,
       policy: chain.policy,
       policyCounters: { ...chain.policyCounters },
+      policyCounted: chain.policyCounted,
       rules: chain.rules.map((rule) => ({ ...rule, counters: { ...rule.counters } })),
     });
   }

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { buildTcp, buildUdp } from "../../../src/core/packet/builder.ts";
 import { formatConntrackEvent, type ConntrackEventType } from "../../../src/core/conntrack/events.ts";
 import type { Netfilter } from "../../../src/core/engine/netfilter.ts";
-import { engineFor, rulesFromCommands } from "../../support/engine.ts";
+import { CONNTRACK_USER, engineFor, rulesFromCommands } from "../../support/engine.ts";
 
 const HOST = {
   interfaces: [
@@ -59,7 +59,7 @@ describe("conntrack events", () => {
   });
 
   it("DESTROY on expiry and flush; a dropped first packet leaves no event; no sink, no events", () => {
-    const engine = engineFor(rulesFromCommands(["-A INPUT -p udp --dport 9 -j DROP"]), HOST);
+    const engine = engineFor(rulesFromCommands(["-A INPUT -p udp --dport 9 -j DROP", ...CONNTRACK_USER]), HOST);
     const clock = { now: 0 };
     const lines = listen(engine, clock);
     const udp = (sport: number, dport: number): void => {

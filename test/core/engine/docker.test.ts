@@ -9,7 +9,7 @@ import { listConnections } from "../../../src/core/conntrack/listing.ts";
 import { CtState } from "../../../src/core/conntrack/states.ts";
 import type { HostDescription } from "../../../src/core/host/host-view.ts";
 import { decode } from "../../support/packets.ts";
-import { engineFor, rulesFromCommands, rulesFromSave, traced } from "../../support/engine.ts";
+import { CONNTRACK_USER, engineFor, rulesFromCommands, rulesFromSave, traced } from "../../support/engine.ts";
 import { CORPUS, REPO_ROOT } from "../../support/corpus.ts";
 
 const DOCKER_27 = readFileSync(join(REPO_ROOT, "lab/rulesets/docker-27-default.rules"), "utf8");
@@ -240,7 +240,7 @@ describe("conntrack lifecycle", () => {
   });
 
   it("when the table is full, drops an unassured connection early; when all are assured, drops and counts the packet", () => {
-    const rules = rulesFromCommands(["-A FORWARD -j ACCEPT"]);
+    const rules = rulesFromCommands(["-A FORWARD -j ACCEPT", ...CONNTRACK_USER]);
     const engine = engineFor(rules, HOST, { conntrack: { maxEntries: 2 } });
     const open = (sport: number, t: number): boolean => {
       const p = tcp("192.168.0.50", sport, "172.17.0.9", 80, SYN);
@@ -287,8 +287,8 @@ describe("conntrack lifecycle", () => {
     engine.receive(syn, syn.length, "eth0", 0);
     const synAck = tcp("172.17.0.2", 80, "192.168.0.50", 40000, SYNACK);
     engine.receive(synAck, synAck.length, "docker0", 1);
-    // The DNAT rule disappears, but the flow keeps its binding.
-    engine.load(rulesFromCommands(["-P FORWARD ACCEPT"]));
+    // The DNAT rule disappears, but the flow keeps its binding (while conntrack still runs).
+    engine.load(rulesFromCommands(["-P FORWARD ACCEPT", ...CONNTRACK_USER]));
     const ack = tcp("192.168.0.50", 40000, "192.168.0.100", 8080, ACK);
     expect(engine.receive(ack, ack.length, "eth0", 2).accepted).toBe(true);
     expect(decode(ack)).toMatchObject({ dst: "172.17.0.2", dport: 80 });

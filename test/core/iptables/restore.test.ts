@@ -179,7 +179,7 @@ describe("uptables' own rule-set files", () => {
     // An unterminated quote takes the newline into the comment.
     expect(runRestore(rules, '*nat\n:X - [0:0]\nCOMMIT\n*filter\n-A INPUT -m comment --comment "a\nCOMMIT\n', {}).exitCode).toBe(0);
     rules.table("raw");
-    rules.table("filter").chains.set("ACCEPT", { name: "ACCEPT", hook: null, policy: null, policyCounters: { packets: 0, bytes: 0 }, rules: [] });
+    rules.table("filter").chains.set("ACCEPT", { name: "ACCEPT", hook: null, policy: null, policyCounters: { packets: 0, bytes: 0 }, policyCounted: false, rules: [] });
     const file = formatSave(rules, { counters: true, kernelView: true });
     const back = new RuleSet();
     restore(back, file, { counters: true, ruleSetFile: true });

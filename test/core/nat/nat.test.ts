@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { buildTcp } from "../../../src/core/packet/builder.ts";
 import { decode } from "../../support/packets.ts";
-import { engineFor, rulesFromCommands } from "../../support/engine.ts";
+import { CONNTRACK_USER, engineFor, rulesFromCommands } from "../../support/engine.ts";
 
 const HOST = {
   interfaces: [
@@ -70,7 +70,9 @@ describe("NAT binding choice", () => {
   });
 
   it("a flow no rule NATs gets a null binding: a rule added later does not NAT it", () => {
-    const rules = rulesFromCommands(["-A FORWARD -j ACCEPT"]);
+    // Tracked from the first packet (without a conntrack user the SYN would pass untracked, and the
+    // retransmission would be a new connection, masqueraded).
+    const rules = rulesFromCommands(["-A FORWARD -j ACCEPT", ...CONNTRACK_USER]);
     const engine = engineFor(rules, HOST);
     const p = syn("172.17.0.2", 5000, "203.0.113.10", 443);
     engine.receive(p, p.length, "docker0", 0);

@@ -11,7 +11,7 @@ import { parseTraceCommand, traceFilterMatches, TraceUsageError } from "../../..
 import { formatTraceRecord } from "../../../src/core/trace/format.ts";
 import { PacketTraceMonitor, type TraceWatcher } from "../../../src/core/trace/monitor.ts";
 import type { TraceRecord } from "../../../src/core/trace/record.ts";
-import { engineFor, rulesFromCommands, rulesFromSave } from "../../support/engine.ts";
+import { CONNTRACK_USER, engineFor, rulesFromCommands, rulesFromSave } from "../../support/engine.ts";
 import { REPO_ROOT } from "../../support/corpus.ts";
 
 const DOCKER_27 = readFileSync(join(REPO_ROOT, "lab/rulesets/docker-27-default.rules"), "utf8");
@@ -138,6 +138,7 @@ describe("the trace monitor on the engine", () => {
       "-N EMPTY",
       "-A INPUT -j EMPTY",
       "-A INPUT -p tcp --dport 8080 -j DROP",
+      ...CONNTRACK_USER,
     ]);
     const engine = engineFor(rules, HOST);
     const monitor = new PacketTraceMonitor(0xabc);

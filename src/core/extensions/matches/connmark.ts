@@ -8,6 +8,8 @@ export type ConnmarkMatch = MarkMatch;
 
 export const connmarkMatch = defineMatch<ConnmarkMatch>({
   name: "connmark",
+  // connmark_mt_check takes conntrack for the namespace (nf_ct_netns_get).
+  usesConntrack: () => true,
   options: [{ name: "mark", hasArg: true, invertible: true }],
   init: () => ({ value: 0, mask: 0xffffffff, inverted: false, given: false }),
   parse(data, option, arg, inverted) {

@@ -387,6 +387,8 @@ function dump(data: ConntrackMatch, prefix: string, numeric: boolean): string {
 export const conntrackMatch = defineMatch<ConntrackMatch>({
   compile: compileConntrackMatch,
   name: "conntrack",
+  // xt_conntrack's checkentry takes conntrack for the namespace (nf_ct_netns_get).
+  usesConntrack: () => true,
   options: [
     { name: "ctstate", hasArg: true, invertible: true },
     { name: "ctproto", hasArg: true, invertible: true },

@@ -32,6 +32,8 @@ const STATE_NAMES: readonly (readonly [string, number])[] = [
 
 export const stateMatch = defineMatch<StateMatch>({
   name: "state",
+  // xt_conntrack's checkentry takes conntrack for the namespace (nf_ct_netns_get).
+  usesConntrack: () => true,
   options: [{ name: "state", hasArg: true, invertible: true }],
   init: () => ({ stateMask: 0, inverted: false, given: false }),
   // iptables-nft gives -m state to the kernel as xt_conntrack's state test: the packet's state bit

@@ -186,6 +186,11 @@ export function newCtTarget(flags = 0): CtTarget {
   return { flags, zone: 0, ctEvents: 0, expEvents: 0, helper: "", timeout: "" };
 }
 
+/** xt_ct_tg_check takes conntrack for the namespace unless the rule only untracks (--notrack). */
+export function ctUsesConntrack(data: CtTarget): boolean {
+  return (data.flags & XT_CT_NOTRACK) === 0;
+}
+
 export const ctTarget = defineTarget<CtTarget>({
   name: "CT",
   options: [
@@ -229,4 +234,5 @@ export const ctTarget = defineTarget<CtTarget>({
   tables: CT_TABLES,
   hooks: CT_HOOKS,
   checkRule: checkCt,
+  usesConntrack: ctUsesConntrack,
 });

@@ -19,6 +19,8 @@ export type DnatTarget = NatRange;
 
 export const dnatTarget = defineTarget<DnatTarget>({
   name: "DNAT",
+  // NAT needs connections: the target's checkentry takes conntrack for the namespace (nf_ct_netns_get).
+  usesConntrack: () => true,
   tables: ["nat"],
   hooks: ["PREROUTING", "OUTPUT"],
   options: [

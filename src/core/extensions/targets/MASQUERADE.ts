@@ -17,6 +17,8 @@ export type MasqueradeTarget = NatRange;
 
 export const masqueradeTarget = defineTarget<MasqueradeTarget>({
   name: "MASQUERADE",
+  // NAT needs connections: the target's checkentry takes conntrack for the namespace (nf_ct_netns_get).
+  usesConntrack: () => true,
   tables: ["nat"],
   hooks: ["POSTROUTING"],
   options: [

@@ -2,7 +2,7 @@
 // options; iptables-save keeps the name NOTRACK, and `iptables -L` lists it as "CT ... NOTRACK"
 // (its real name in the target column).
 import { defineTarget } from "../extension.ts";
-import { CT_HOOKS, CT_TABLES, XT_CT_NOTRACK, XT_CT_NOTRACK_ALIAS, compileCt, newCtTarget, printCt, saveCt, type CtTarget } from "./CT.ts";
+import { CT_HOOKS, CT_TABLES, XT_CT_NOTRACK, XT_CT_NOTRACK_ALIAS, compileCt, ctUsesConntrack, newCtTarget, printCt, saveCt, type CtTarget } from "./CT.ts";
 
 export type NotrackTarget = CtTarget;
 
@@ -17,4 +17,5 @@ export const notrackTarget = defineTarget<NotrackTarget>({
   print: printCt,
   tables: CT_TABLES,
   hooks: CT_HOOKS,
+  usesConntrack: ctUsesConntrack,
 });

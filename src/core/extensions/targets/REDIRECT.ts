@@ -18,6 +18,8 @@ export type RedirectTarget = NatRange;
 
 export const redirectTarget = defineTarget<RedirectTarget>({
   name: "REDIRECT",
+  // NAT needs connections: the target's checkentry takes conntrack for the namespace (nf_ct_netns_get).
+  usesConntrack: () => true,
   tables: ["nat"],
   hooks: ["PREROUTING", "OUTPUT"],
   options: [

@@ -20,6 +20,8 @@ export type SnatTarget = NatRange;
 
 export const snatTarget = defineTarget<SnatTarget>({
   name: "SNAT",
+  // NAT needs connections: the target's checkentry takes conntrack for the namespace (nf_ct_netns_get).
+  usesConntrack: () => true,
   tables: ["nat"],
   hooks: ["POSTROUTING", "INPUT"],
   options: [

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { buildTcp, buildUdp } from "../../../../src/core/packet/builder.ts";
 import { CtState } from "../../../../src/core/conntrack/states.ts";
 import type { TraceEvent } from "../../../../src/core/engine/netfilter.ts";
-import { engineFor, rulesFromCommands, traced } from "../../../support/engine.ts";
+import { CONNTRACK_USER, engineFor, rulesFromCommands, traced } from "../../../support/engine.ts";
 import { ROUTER, receive, send } from "./engine-support.ts";
 
 const packet = () => buildUdp({ src: "198.51.100.7", dst: "203.0.113.1", sport: 40000, dport: 53 });
@@ -34,7 +34,7 @@ describe("CT --notrack and NOTRACK", () => {
   }
 
   it("works from raw OUTPUT for packets the host sends", () => {
-    const engine = engineFor(rulesFromCommands(["iptables -t raw -A OUTPUT -j CT --notrack"]), ROUTER);
+    const engine = engineFor(rulesFromCommands(["iptables -t raw -A OUTPUT -j CT --notrack", ...CONNTRACK_USER]), ROUTER);
     const { result, events } = traced(engine, () => send(engine, buildUdp({ src: "203.0.113.1", dst: "198.51.100.7", sport: 1, dport: 2 })));
     expect(result.accepted).toBe(true);
     expect(conntrackEvents(events)).toEqual([{ hook: "OUTPUT", state: CtState.UNTRACKED, ctId: -1 }]);
@@ -43,7 +43,7 @@ describe("CT --notrack and NOTRACK", () => {
   it("leaves alone a packet that looped back with its connection already found", () => {
     // The host talks to itself: OUTPUT tracks the packet; back in through lo, PREROUTING's rule is
     // too late, as in the kernel (xt_CT ignores a packet that has its conntrack).
-    const engine = engineFor(rulesFromCommands(["iptables -t raw -A PREROUTING -j CT --notrack"]), ROUTER);
+    const engine = engineFor(rulesFromCommands(["iptables -t raw -A PREROUTING -j CT --notrack", ...CONNTRACK_USER]), ROUTER);
     const { result, events } = traced(engine, () =>
       send(engine, buildTcp({ src: "203.0.113.1", dst: "203.0.113.1", sport: 40000, dport: 22, flags: 0x02 })),
     );
