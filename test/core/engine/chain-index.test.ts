@@ -74,8 +74,8 @@ function randomRuleSet(random: () => number): string {
     else if (kind === 5) parts.push(`! -s ${addr()}/32`);
     else if (kind === 6) parts.push(`-s 198.51.${random() % 3}.0/24`);
     if (random() % 3 === 0) parts.push(`-p tcp --dport ${random() % 4}`);
-    const target = random() % 10;
-    parts.push(target < 6 ? "" : target < 7 ? "-j ACCEPT" : target < 8 ? "-j DROP" : target < 9 ? "-j SUB" : "-j RETURN");
+    const target = random() % 11;
+    parts.push(target < 6 ? "" : target < 7 ? "-j ACCEPT" : target < 8 ? "-j DROP" : target < 9 ? "-j SUB" : target < 10 ? "-g SUB" : "-j RETURN");
     lines.push(parts.join(" ").trim());
   }
   for (let i = 0; i < 20; i++) lines.push(`-A SUB -s ${addr()}/32${random() % 4 === 0 ? " -j RETURN" : random() % 4 === 0 ? " -j ACCEPT" : ""}`);
