@@ -282,6 +282,13 @@ export class Netfilter {
         ctx.host = this.host;
         ctx.conntrack = this.conntrack.table;
         ctx.now = handled.now;
+        if (handled.ctId >= 0) {
+          // nf_ct_attach: the error belongs to the handled packet's connection (even unconfirmed),
+          // as RELATED in the other direction; nat OUTPUT then drops a redirect about a NATed one.
+          ctx.ctId = handled.ctId;
+          ctx.ctDirection = handled.ctDirection ^ 1;
+          ctx.ctState = CtState.RELATED;
+        }
         this.sendLoaded(ctx, result);
       }
     } finally {
@@ -453,7 +460,8 @@ export class Netfilter {
     if (ctx.ctId < 0) return true;
     const before = this.tracer ? snapshot(ctx) : null;
     if (ctx.ctState === CtState.RELATED && ctx.protocol === IPPROTO_ICMP && isIcmpError(ctx.icmpType)) {
-      if (!this.nat.translateIcmpError(ctx, manip)) {
+      // Without a nat table nf_nat has no hook to translate (or drop) the error at.
+      if (this.natTable !== null && !this.nat.translateIcmpError(ctx, manip)) {
         this.drop(hook, "rule");
         return false;
       }
@@ -498,7 +506,9 @@ export class Netfilter {
 
   private drop(hook: Hook | null, reason: DropReason): PacketResult {
     const result = this.result;
-    this.conntrack.abandon(this.ctx);
+    // A generated packet only borrowed its connection: dropping it must not remove that one.
+    if (this.ctx === this.generatedCtx) this.ctx.ctId = -1;
+    else this.conntrack.abandon(this.ctx);
     this.drops[reason]++;
     result.accepted = false;
     result.dropReason = reason;

@@ -1,6 +1,10 @@
 // ICMP redirects from the forward path, as ip_forward sends them: when a packet leaves by the
 // interface it came in on, the sender is told the next hop (type 5 code 1), the redirect passes
 // OUTPUT and POSTROUTING as a packet of the host's own, and the packet is forwarded all the same.
+// The redirect carries the packet's connection (nf_ct_attach), so nat OUTPUT drops it when that
+// connection is NATed or not yet through POSTROUTING (nf_nat_icmp_reply_translation): Docker's
+// hairpin counts one in raw OUTPUT and sends nothing (seen on Linux 6.18: IcmpOutRedirects 1, no
+// ICMP on docker0).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -9,6 +13,7 @@ import { Ipv4View } from "../../../src/core/packet/ipv4.ts";
 import { IcmpView } from "../../../src/core/packet/icmp.ts";
 import { formatAddress } from "../../../src/core/net/ipv4-address.ts";
 import { runIptables } from "../../../src/core/iptables/run.ts";
+import { listConnections } from "../../../src/core/conntrack/listing.ts";
 import type { HostDescription } from "../../../src/core/host/host-view.ts";
 import { REDIRECT_SILENCE_MS } from "../../../src/core/engine/icmp-redirect.ts";
 import { decode } from "../../support/packets.ts";
@@ -29,11 +34,11 @@ const HOST: HostDescription = {
 };
 
 const SYN = 0x02;
-const ACK = 0x10;
 
 /** The lab's hairpin layout (dockerd with --userland-proxy=false): no RETURN for docker0, DNAT from anywhere. */
 function hairpinRules() {
-  const rules = rulesFromSave(DOCKER_27);
+  // A raw table with its OUTPUT policy counted, to see the redirect before nat OUTPUT drops it.
+  const rules = rulesFromSave(`${DOCKER_27}*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n`);
   for (const command of [
     ["-t", "nat", "-D", "DOCKER", "-i", "docker0", "-j", "RETURN"],
     ["-t", "nat", "-R", "DOCKER", "1", "-p", "tcp", "-m", "tcp", "--dport", "8080", "-j", "DNAT", "--to-destination", "172.17.0.2:80"],
@@ -73,7 +78,7 @@ function readRedirect(packet: Uint8Array): Redirect {
 }
 
 describe("ICMP redirects", () => {
-  it("hairpin through Docker's rules: one host redirect to the container, quoting the DNATed packet, and the packet still forwarded", () => {
+  it("hairpin through Docker's rules: one host redirect to the container, quoting the DNATed packet, dropped at nat OUTPUT; the packet still forwarded", () => {
     const rules = hairpinRules();
     const engine = engineFor(rules, HOST);
     // The container opens a connection to its own published port (a SYN with options: 60 bytes).
@@ -84,27 +89,42 @@ describe("ICMP redirects", () => {
     expect(result.accepted).toBe(true);
     expect(result.outInterface).toBe("docker0");
     expect(decode(syn)).toMatchObject({ src: "172.17.0.1", dst: "172.17.0.2", dport: 80, ttl: 63, checksumsValid: true });
-
-    expect(result.replies).toHaveLength(1);
-    const redirect = readRedirect(result.replies[0]!);
-    expect(redirect).toMatchObject({ src: "172.17.0.1", dst: "172.17.0.2", ttl: 64, tos: 0xc0 | 0x10, length: 88, type: 5, code: 1, gateway: "172.17.0.2" });
-    expect(decode(result.replies[0]!).checksumsValid).toBe(true);
-    // The quote: the whole SYN as it was when routed, DNATed and TTL 63, not yet masqueraded.
-    expect(decode(redirect.quoted)).toMatchObject({ src: "172.17.0.2", sport: 41000, dst: "172.17.0.2", dport: 80, ttl: 63, checksumsValid: true });
-    expect(redirect.quoted.length).toBe(60);
-
-    // A packet of the host's own: filter OUTPUT's policy counted it (88 bytes); conntrack found no
-    // confirmed connection for its quote, so nat OUTPUT never saw it.
-    expect(runIptables(rules, ["-t", "filter", "-L", "OUTPUT", "-v", "-n", "-x"]).stdout).toMatch(/^Chain OUTPUT \(policy ACCEPT 1 packets, 88 bytes\)/);
-    expect(runIptables(rules, ["-t", "nat", "-L", "OUTPUT", "-v", "-n", "-x"]).stdout).toMatch(/^Chain OUTPUT \(policy ACCEPT 0 packets, 0 bytes\)/);
-    // The SYN itself went through FORWARD and the hairpin MASQUERADE once.
+    // The redirect (20 + 8 + the 60-byte SYN) passed raw OUTPUT, then nat OUTPUT dropped it: the
+    // connection is DNATed and its source NAT not yet decided. Nothing is sent; filter never saw it.
+    expect(result.replies).toHaveLength(0);
+    expect(engine.drops.rule).toBe(1);
+    expect(runIptables(rules, ["-t", "raw", "-L", "OUTPUT", "-v", "-n", "-x"]).stdout).toMatch(/^Chain OUTPUT \(policy ACCEPT 1 packets, 88 bytes\)/);
+    expect(runIptables(rules, ["-t", "filter", "-L", "OUTPUT", "-v", "-n", "-x"]).stdout).toMatch(/^Chain OUTPUT \(policy ACCEPT 0 packets, 0 bytes\)/);
+    // The SYN itself went through FORWARD and the hairpin MASQUERADE once, and its connection stayed.
     expect(runIptables(rules, ["-t", "nat", "-L", "POSTROUTING", "-v", "-n", "-x"]).stdout).toMatch(/^ +1 +60 MASQUERADE .*172\.17\.0\.2 +172\.17\.0\.2 +tcp dpt:80$/m);
+    expect(listConnections(engine.conntrack.table, 1000)).toHaveLength(1);
 
-    // The next packets of the connection, within 40 ms: no second redirect.
-    const ack = buildTcp({ src: "172.17.0.2", dst: "192.168.0.100", sport: 41000, dport: 8080, flags: ACK, seq: 2, ack: 1 });
-    const second = engine.receive(ack, ack.length, "docker0", 1010);
+    // 50 ms later the SYN again earns the second redirect (after 40 ms), dropped the same way: NATed.
+    const again = buildTcp({ src: "172.17.0.2", dst: "192.168.0.100", sport: 41000, dport: 8080, flags: SYN, seq: 1, options: new Uint8Array(20) });
+    const second = engine.receive(again, again.length, "docker0", 1050);
     expect(second.accepted).toBe(true);
     expect(second.replies).toHaveLength(0);
+    expect(runIptables(rules, ["-t", "raw", "-L", "OUTPUT", "-v", "-n", "-x"]).stdout).toMatch(/^Chain OUTPUT \(policy ACCEPT 2 packets, 176 bytes\)/);
+  });
+
+  it("a redirect about an un-NATed connection is sent, with the right type, code, gateway and quote", () => {
+    // Conntrack and a nat table, but no NAT for this flow: the first packet's redirect is dropped
+    // (its source NAT is decided only at POSTROUTING), a later one goes out.
+    const rules = rulesFromCommands(["iptables -t nat -A POSTROUTING -o docker0 -j MASQUERADE"]);
+    const engine = engineFor(rules, HOST);
+    const first = buildUdp({ src: "192.168.0.50", dst: "10.1.2.3", sport: 5000, dport: 53, ttl: 64 });
+    expect(engine.receive(first, first.length, "eth0", 0).replies).toHaveLength(0);
+    const packet = buildUdp({ src: "192.168.0.50", dst: "10.1.2.3", sport: 5000, dport: 53, ttl: 64, tos: 0x10, payload: new Uint8Array(100) });
+    const result = engine.receive(packet, packet.length, "eth0", 50);
+    expect(result.accepted).toBe(true);
+    expect(result.outInterface).toBe("eth0");
+    expect(result.replies).toHaveLength(1);
+    const redirect = readRedirect(result.replies[0]!);
+    expect(redirect).toMatchObject({ src: "192.168.0.100", dst: "192.168.0.50", ttl: 64, tos: 0xc0 | 0x10, length: 28 + 128, type: 5, code: 1, gateway: "192.168.0.1" });
+    expect(decode(result.replies[0]!).checksumsValid).toBe(true);
+    // The quote: the whole datagram as routed, TTL already decremented.
+    expect(decode(redirect.quoted)).toMatchObject({ src: "192.168.0.50", sport: 5000, dst: "10.1.2.3", dport: 53, ttl: 63, checksumsValid: true });
+    expect(redirect.quoted.length).toBe(128);
   });
 
   it("no redirect for a packet that leaves by another interface", () => {
