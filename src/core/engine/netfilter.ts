@@ -244,6 +244,11 @@ export class Netfilter {
       if (!again) return this.drop("OUTPUT", "no-route");
       ctx.outInterface = again.route.type === "local" || again.route.type === "broadcast" ? "lo" : again.route.device;
     }
+    // ip_route_output (__mkroute_output): a 127/8 source may leave only through lo, or an interface
+    // with route_localnet. Checked after OUTPUT: a DNAT there may send 127.0.0.1's packet out.
+    if (ctx.outInterface !== "lo" && this.host.isLoopbackAddress(ctx.source) && !this.host.routesLocalnet(ctx.outInterface!)) {
+      return this.drop("OUTPUT", "martian-source");
+    }
     if (!this.runHook(ctx, "POSTROUTING")) return result;
     if (ctx.outInterface === "lo") {
       // Delivered to the host itself: the packet comes back in through the loopback device.
