@@ -122,6 +122,11 @@ export class Netfilter {
   readonly conntrack: Conntrack;
   readonly nat: Nat;
   readonly drops: DropCounters = emptyDropCounters();
+  /**
+   * Packets the engine made itself while handling others (ICMP redirects): sent, or dropped on their
+   * way through OUTPUT/POSTROUTING. Not in `drops`, which counts the packets handed to the engine.
+   */
+  readonly generated = { sent: 0, dropped: 0 };
   tracer: Tracer | null = null;
   /** Null unless `uptables trace` watches: then one test per packet, and only marked packets are traced. */
   private monitor: TraceMonitor | null = null;
@@ -305,7 +310,12 @@ export class Netfilter {
     if (result.logs.length > 0) outer.logs.push(...result.logs);
     if (result.replies.length > 0) outer.replies.push(...result.replies);
     // Sent out of an interface (a generated packet to the host itself would be delivered to it, not sent).
-    if (result.accepted && result.outInterface !== null) outer.replies.push(packet.subarray(0, result.length));
+    if (result.accepted && result.outInterface !== null) {
+      outer.replies.push(packet.subarray(0, result.length));
+      this.generated.sent++;
+    } else if (!result.accepted) {
+      this.generated.dropped++;
+    }
   }
 
   private reset(now: number): PacketResult {
@@ -514,7 +524,7 @@ export class Netfilter {
     // A generated packet only borrowed its connection: dropping it must not remove that one.
     if (this.ctx === this.generatedCtx) this.ctx.ctId = -1;
     else this.conntrack.abandon(this.ctx);
-    this.drops[reason]++;
+    if (this.ctx !== this.generatedCtx) this.drops[reason]++;
     result.accepted = false;
     result.dropReason = reason;
     if (this.tracer) this.trace({ kind: "drop", hook, reason });

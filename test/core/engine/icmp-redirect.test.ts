@@ -92,7 +92,8 @@ describe("ICMP redirects", () => {
     // The redirect (20 + 8 + the 60-byte SYN) passed raw OUTPUT, then nat OUTPUT dropped it: the
     // connection is DNATed and its source NAT not yet decided. Nothing is sent; filter never saw it.
     expect(result.replies).toHaveLength(0);
-    expect(engine.drops.rule).toBe(1);
+    expect(engine.drops.rule).toBe(0); // not a packet handed to the engine
+    expect(engine.generated).toEqual({ sent: 0, dropped: 1 });
     expect(runIptables(rules, ["-t", "raw", "-L", "OUTPUT", "-v", "-n", "-x"]).stdout).toMatch(/^Chain OUTPUT \(policy ACCEPT 1 packets, 88 bytes\)/);
     expect(runIptables(rules, ["-t", "filter", "-L", "OUTPUT", "-v", "-n", "-x"]).stdout).toMatch(/^Chain OUTPUT \(policy ACCEPT 0 packets, 0 bytes\)/);
     // The SYN itself went through FORWARD and the hairpin MASQUERADE once, and its connection stayed.
@@ -125,6 +126,7 @@ describe("ICMP redirects", () => {
     // The quote: the whole datagram as routed, TTL already decremented.
     expect(decode(redirect.quoted)).toMatchObject({ src: "192.168.0.50", sport: 5000, dst: "10.1.2.3", dport: 53, ttl: 63, checksumsValid: true });
     expect(redirect.quoted.length).toBe(128);
+    expect(engine.generated).toEqual({ sent: 1, dropped: 1 });
   });
 
   it("no redirect for a packet that leaves by another interface", () => {
@@ -203,7 +205,8 @@ describe("ICMP redirects", () => {
     expect(result.accepted).toBe(true);
     expect(result.outInterface).toBe("eth0");
     expect(result.replies).toHaveLength(0);
-    expect(engine.drops.rule).toBe(1);
+    expect(engine.drops.rule).toBe(0); // not a packet handed to the engine
+    expect(engine.generated).toEqual({ sent: 0, dropped: 1 });
     expect(runIptables(rules, ["-L", "OUTPUT", "-v", "-n", "-x"]).stdout).toMatch(/^ +1 +\d+ DROP +1 /m);
   });
 });
