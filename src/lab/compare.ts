@@ -117,18 +117,8 @@ function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/**
- * A probe's counter increments without the policies of built-in chains that one of the two
- * firewalls does not count (iptables-nft gives a built-in chain made for a rule no policy
- * counters; uptables, like iptables-legacy, counts them all: see HostFirewall.uncountedChains).
- */
-function countedDelta(probe: ProbeResult, other: ProbeResult | undefined): string[] {
-  const uncounted = new Set([...probe.uncountedChains, ...(other?.uncountedChains ?? [])]);
-  return probe.counterDelta.filter((line) => !uncounted.has(line.replace(/^\[\d+:\d+\] /, "").replace(/ (ACCEPT|DROP)$/, "")));
-}
-
-function itemOf(probe: ProbeResult, item: Item, other?: ProbeResult): unknown {
-  return item === "packets" ? packetsByDirection(probe.packets) : item === "counters" ? countedDelta(probe, other) : probe[item];
+function itemOf(probe: ProbeResult, item: Item): unknown {
+  return item === "packets" ? packetsByDirection(probe.packets) : item === "counters" ? probe.counterDelta : probe[item];
 }
 
 /**
@@ -137,9 +127,9 @@ function itemOf(probe: ProbeResult, item: Item, other?: ProbeResult): unknown {
  * ACKs). With the same number of packets on the wire, any difference counts.
  */
 function countersExplained(k: ProbeResult, u: ProbeResult): string | null {
-  const rules = (p: ProbeResult, other: ProbeResult): string => countedDelta(p, other).map((l) => l.replace(/^\[\d+:\d+\] /, "")).join("\n");
+  const rules = (p: ProbeResult): string => p.counterDelta.map((l) => l.replace(/^\[\d+:\d+\] /, "")).join("\n");
   const [kn, un] = [packetCount(k.packets), packetCount(u.packets)];
-  if (rules(k, u) !== rules(u, k) || kn === un) return null;
+  if (rules(k) !== rules(u) || kn === un) return null;
   return `the same rules counted; the counts follow the packets on the wire (${kn} captured in kernel mode, ${un} in userspace mode)`;
 }
 
@@ -149,8 +139,8 @@ export function compareProbes(kernel: ModeResult, userspace: ModeResult): ProbeC
     const k = kernel.probes.find((p) => p.name === name);
     const u = userspace.probes.find((p) => p.name === name);
     const items = ITEMS.map((item): ItemComparison => {
-      const kv = k === undefined ? "(not run)" : itemOf(k, item, u);
-      const uv = u === undefined ? "(not run)" : itemOf(u, item, k);
+      const kv = k === undefined ? "(not run)" : itemOf(k, item);
+      const uv = u === undefined ? "(not run)" : itemOf(u, item);
       if (same(kv, uv) || k === undefined || u === undefined) return { item, same: same(kv, uv), kernel: kv, userspace: uv };
       const note = item === "counters" ? countersExplained(k, u) : null;
       return note === null ? { item, same: false, kernel: kv, userspace: uv } : { item, same: true, note, kernel: kv, userspace: uv };
@@ -166,15 +156,9 @@ export function compareCounterSteps(kernel: ModeResult, userspace: ModeResult): 
   // As for a probe's counters: the same rules counting (zero or not), with different amounts that
   // the captures explain, are the same.
   const pattern = (listing: string): string => listing.replace(/^(\s*)(\d+)\s+(\d+)/gm, (_, indent: string, packets: string) => `${indent}${packets === "0" ? "0" : "N"}`).replace(/policy \w+ \d+ packets, \d+ bytes/g, (m) => (/ 0 packets/.test(m) ? m : m.replace(/\d+ packets, \d+ bytes/, "N")));
-  // A chain whose policy one side does not count (see countedDelta) shows its policy without counts.
-  const uncountedPolicies = (listing: string, table: string | undefined, uncounted: Set<string>): string =>
-    listing.replace(/^Chain (\S+) \(policy (\w+) \d+ packets, \d+ bytes\)/gm, (m, chain: string, policy: string) => (uncounted.has(`*${table} :${chain}`) ? `Chain ${chain} (policy ${policy}, not counted by one side)` : m));
-  return k.map((kRecord, i) => {
-    const uRecord = u[i];
-    if (uRecord === undefined) return { command: kRecord.command, same: false, kernel: kRecord.output, userspace: "(not run)" };
-    const uncounted = new Set([...(kRecord.uncountedChains ?? []), ...(uRecord.uncountedChains ?? [])]);
-    const ks = { ...kRecord, output: uncountedPolicies(kRecord.output, kRecord.table, uncounted) };
-    const us = { ...uRecord, output: uncountedPolicies(uRecord.output, uRecord.table, uncounted) };
+  return k.map((ks, i) => {
+    const us = u[i];
+    if (us === undefined) return { command: ks.command, same: false, kernel: ks.output, userspace: "(not run)" };
     if (ks.output === us.output) return { command: ks.command, same: true, kernel: ks.output, userspace: us.output };
     const [kn, un] = [ks.packetsBefore ?? 0, us.packetsBefore ?? 0];
     if (pattern(ks.output) === pattern(us.output) && kn !== un) {

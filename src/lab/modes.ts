@@ -19,12 +19,6 @@ export interface HostFirewall {
   save(): Ran;
   list(table: string, chain: string | null): Ran;
   conntrack(): Ran;
-  /**
-   * Built-in chains that `-save -c` lists but whose policy counters never move, as
-   * "*table :CHAIN": iptables-nft registers a built-in chain with the kernel only once a rule or
-   * a restore needs it. Empty when every listed chain counts.
-   */
-  uncountedChains(): string[];
   /** Stops it; returns a problem (the daemon did not exit 0) or null. */
   stop(): Promise<string | null>;
 }
@@ -32,28 +26,16 @@ export interface HostFirewall {
 /** The lab's rules in other namespaces than the host always go to the kernel: only the host is under test. */
 class KernelFirewall implements HostFirewall {
   readonly mode: Mode = "kernel";
-  private nftables: boolean | null = null;
-  /** Built-in chains created with policy counters, as "*table :CHAIN" (see uncountedChains). */
-  private readonly countedChains = new Set<string>();
-
   constructor(protected readonly host: string) {}
 
   async start(): Promise<void> {}
 
   iptables(netns: string, args: readonly string[]): Ran {
-    const ran = runIn(netns, ["iptables", ...args]);
-    const policy = args.findIndex((a) => a === "-P" || a === "--policy");
-    if (netns === this.host && ran.exitCode === 0 && policy >= 0 && args[policy + 1] !== undefined) {
-      const t = args.findIndex((a) => a === "-t" || a === "--table");
-      this.countedChains.add(`*${t >= 0 ? args[t + 1] : "filter"} :${args[policy + 1]}`);
-    }
-    return ran;
+    return runIn(netns, ["iptables", ...args]);
   }
 
   restore(netns: string, text: string): Ran {
-    const ran = runIn(netns, ["iptables-restore"], { input: text });
-    if (netns === this.host && ran.exitCode === 0) for (const chain of builtinChains(text)) this.countedChains.add(chain);
-    return ran;
+    return runIn(netns, ["iptables-restore"], { input: text });
   }
 
   save(): Ran {
@@ -68,33 +50,9 @@ class KernelFirewall implements HostFirewall {
     return runIn(this.host, ["conntrack", "-L"]);
   }
 
-  /**
-   * iptables-nft (1.8.9) creates a built-in chain with policy counters when a restore declares it
-   * or `-P` sets its policy, and without them when a rule (`-A`, `-I`) makes it exist: such a
-   * chain's policy never counts. So: every built-in chain `-save` lists, less those declared by a
-   * restore or given a policy with -P in the host namespace. iptables-legacy counts them all.
-   */
-  uncountedChains(): string[] {
-    this.nftables ??= /nf_tables/.test(runIn(this.host, ["iptables", "--version"]).stdout);
-    if (!this.nftables) return [];
-    return builtinChains(this.save().stdout).filter((chain) => !this.countedChains.has(chain));
-  }
-
   async stop(): Promise<string | null> {
     return null;
   }
-}
-
-/** The built-in chains an iptables-save or -restore text declares, as "*table :CHAIN". */
-function builtinChains(text: string): string[] {
-  const chains: string[] = [];
-  let table = "";
-  for (const line of text.split("\n")) {
-    if (line.startsWith("*")) table = line.trim();
-    const builtin = /^:([A-Z]+) (ACCEPT|DROP)/.exec(line);
-    if (builtin) chains.push(`${table} :${builtin[1]}`);
-  }
-  return chains;
 }
 
 const DAEMON_READY = "ready (pid";
@@ -146,10 +104,6 @@ class UserspaceFirewall extends KernelFirewall {
 
   override conntrack(): Ran {
     return this.ask("uptables conntrack -L", { op: "conntrack", args: ["-L"] });
-  }
-
-  override uncountedChains(): string[] {
-    return [];
   }
 
   override async stop(): Promise<string | null> {

@@ -37,8 +37,6 @@ export interface ProbeResult {
   readonly counters: string[];
   /** What the probe added to the counters (see compare.ts counterDelta). */
   readonly counterDelta: string[];
-  /** Built-in chains whose policy does not count here (see HostFirewall.uncountedChains). */
-  readonly uncountedChains: string[];
   /** Start and end of the probe's capture window (ms since 1970). */
   readonly window: [number, number];
 }
@@ -53,7 +51,6 @@ export interface StepRecord {
   atMs?: number;
   packetsBefore?: number;
   table?: string;
-  uncountedChains?: string[];
 }
 
 export interface ModeResult {
@@ -153,7 +150,7 @@ async function probeStep(probe: Probe, firewall: HostFirewall, prefix: string, p
   return {
     name: probe.name, kind: probe.kind, from: probe.from, to: probeTarget(probe), expect: probe.expect, expectPeer: probe.peer,
     outcome: answer.outcome, peer: answer.peer, met: answer.met, detail: answer.detail, durationMs: answer.durationMs,
-    packets: {}, conntrack: normaliseConntrack(firewall.conntrack().stdout, PROBE_FIRST_PORT + probe.index), counters, counterDelta: counterDelta(before, counters), uncountedChains: firewall.uncountedChains(), window: [start, end],
+    packets: {}, conntrack: normaliseConntrack(firewall.conntrack().stdout, PROBE_FIRST_PORT + probe.index), counters, counterDelta: counterDelta(before, counters), window: [start, end],
   };
 }
 
@@ -178,7 +175,7 @@ export async function runMode(lab: Lab, mode: Mode, prefix: string, progress: Pr
         } else if (step.kind === "counters") {
           say(stepName(step));
           const ran = firewall.list(step.table, step.chain);
-          result.steps.push({ step: "counters", in: step.in, command: `-t ${step.table} -L${step.chain ? ` ${step.chain}` : ""} -n -v -x`, exitCode: ran.exitCode, output: `${ran.stdout}${ran.stderr}`.trimEnd(), atMs: Date.now(), table: step.table, uncountedChains: firewall.uncountedChains() });
+          result.steps.push({ step: "counters", in: step.in, command: `-t ${step.table} -L${step.chain ? ` ${step.chain}` : ""} -n -v -x`, exitCode: ran.exitCode, output: `${ran.stdout}${ran.stderr}`.trimEnd(), atMs: Date.now(), table: step.table });
         } else {
           say(stepName(step));
           applySetupStep(step, firewall, prefix, result.steps);
