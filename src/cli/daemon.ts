@@ -258,6 +258,7 @@ export async function daemonMain(argv: readonly string[]): Promise<number> {
         const status = () =>
           collectStatus({
             startedAt,
+            hostReads: reader?.reads ?? 0,
             packets,
             engineDrops: running.drops,
             tunStats: [...datapath.taken.map((t) => t.tun.stats), datapath.output!.stats],

@@ -8,6 +8,8 @@ import type { ConntrackStats } from "../core/conntrack/table.ts";
 export interface DaemonStatus {
   pid: number;
   uptimeSeconds: number;
+  /** Completed reads of the host (addresses, routes, sysctls); the engine's view is the last one's. */
+  hostReads: number;
   packets: {
     in: number;
     accepted: number;
@@ -28,6 +30,7 @@ export interface DaemonStatus {
 
 export interface StatusSources {
   startedAt: number;
+  hostReads: number;
   packets: { packetsIn: number; accepted: number; dropped: number; replies: number; bytesIn: number; engineErrors: number };
   engineDrops: DropCounters;
   tunStats: readonly { writeErrors: number; writeBlocked: number }[];
@@ -40,6 +43,7 @@ export function collectStatus(s: StatusSources, now = Date.now()): DaemonStatus 
   return {
     pid: process.pid,
     uptimeSeconds: Math.round((now - s.startedAt) / 1000),
+    hostReads: s.hostReads,
     packets: { in: s.packets.packetsIn, accepted: s.packets.accepted, dropped: s.packets.dropped, rejectReplies: s.packets.replies, bytesIn: s.packets.bytesIn },
     drops: { ...s.engineDrops, "engine-error": s.packets.engineErrors },
     tunWriteErrors: s.tunStats.reduce((sum, t) => sum + t.writeErrors, 0),
@@ -62,6 +66,7 @@ export function formatStatus(status: DaemonStatus): string {
   const rows: [string, number][] = [
     ["pid", status.pid],
     ["uptime_seconds", status.uptimeSeconds],
+    ["host_reads", status.hostReads],
     ["packets_in", status.packets.in],
     ["packets_accepted", status.packets.accepted],
     ["packets_dropped", status.packets.dropped],

@@ -145,6 +145,11 @@ export class HostReader {
   private key = "";
   private running = false;
   current: HostSnapshot | null = null;
+  /**
+   * Reads of the host completed so far. A change the host makes is in the engine's view once a read
+   * that started after it has completed: two more than when it was made (see HostReader.start).
+   */
+  reads = 0;
 
   constructor(
     private readonly exclude: (name: string) => boolean,
@@ -160,6 +165,7 @@ export class HostReader {
     const first = await readHost(this.exclude, this.ipForward, this.read);
     this.key = first.key;
     this.current = first;
+    this.reads++;
     this.timer = setInterval(() => void this.poll(), this.intervalMs);
     this.timer.unref();
     return first;
@@ -175,6 +181,7 @@ export class HostReader {
         this.current = next;
         this.onChange(next);
       }
+      this.reads++;
     } catch (error) {
       this.onError(error as Error);
     } finally {

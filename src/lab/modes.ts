@@ -4,7 +4,8 @@
 import { join } from "node:path";
 import { requestSync } from "../control/client.ts";
 import { CONTROL_DIR, type ControlRequest } from "../control/protocol.ts";
-import { LabRunError, nodeArgv, runIn, startDetached, waitForText, type Ran } from "./commands.ts";
+import { parseStatus } from "../control/daemon-status.ts";
+import { LabRunError, nodeArgv, runIn, sleep, startDetached, waitForText, type Ran } from "./commands.ts";
 import type { Mode } from "./format.ts";
 import { saveState, workDir, type LabState } from "./state.ts";
 
@@ -19,6 +20,12 @@ export interface HostFirewall {
   save(): Ran;
   list(table: string, chain: string | null): Ran;
   conntrack(): Ran;
+  /**
+   * Returns once the firewall sees a change just made to namespace `netns` (a sysctl, a route):
+   * the kernel at once; the daemon, for its own namespace, after its next full read of the host
+   * (it polls once a second).
+   */
+  hostChanged(netns: string): Promise<void>;
   /** Stops it; returns a problem (the daemon did not exit 0) or null. */
   stop(): Promise<string | null>;
 }
@@ -29,6 +36,8 @@ class KernelFirewall implements HostFirewall {
   constructor(protected readonly host: string) {}
 
   async start(): Promise<void> {}
+
+  async hostChanged(_netns: string): Promise<void> {}
 
   iptables(netns: string, args: readonly string[]): Ran {
     return runIn(netns, ["iptables", ...args]);
@@ -104,6 +113,22 @@ class UserspaceFirewall extends KernelFirewall {
 
   override conntrack(): Ran {
     return this.ask("uptables conntrack -L", { op: "conntrack", args: ["-L"] });
+  }
+
+  /** Waits for two more reads of the host, so that one began after the change (`host_reads`). */
+  override async hostChanged(netns: string): Promise<void> {
+    if (netns !== this.host) return;
+    const reads = (): number => {
+      const ran = this.ask("uptables daemon --stats", { op: "stats" });
+      if (ran.exitCode !== 0) throw new LabRunError(`cannot read the daemon's status: ${ran.stderr.trim()}`);
+      return parseStatus(ran.stdout).hostReads;
+    };
+    const target = reads() + 2;
+    const deadline = Date.now() + 10_000;
+    while (reads() < target) {
+      if (Date.now() > deadline) throw new LabRunError("the daemon did not read the host again within 10 s");
+      await sleep(100);
+    }
   }
 
   override async stop(): Promise<string | null> {

@@ -99,7 +99,7 @@ function stepName(step: Step): string {
 }
 
 /** Applies a setup step (everything but probes and counters); throws LabRunError when it fails. */
-function applySetupStep(step: Step, firewall: HostFirewall, prefix: string, records: StepRecord[]): void {
+async function applySetupStep(step: Step, firewall: HostFirewall, prefix: string, records: StepRecord[]): Promise<void> {
   const record = (command: string, ran: { exitCode: number; stdout: string; stderr: string }, netns: string): void => {
     records.push({ step: step.kind, in: netns, command, exitCode: ran.exitCode, output: `${ran.stdout}${ran.stderr}`.trim() });
     if (ran.exitCode !== 0) throw new LabRunError(`${step.kind} step in ${netns}: \`${command}\` failed (exit ${ran.exitCode}): ${`${ran.stderr}${ran.stdout}`.trim()}`);
@@ -113,9 +113,11 @@ function applySetupStep(step: Step, firewall: HostFirewall, prefix: string, reco
       return;
     case "sysctl":
       for (const [key, value] of Object.entries(step.set)) record(`sysctl -w ${key}=${value}`, runIn(realNetns(prefix, step.in), ["sysctl", "-w", `${key}=${value}`]), step.in);
+      await firewall.hostChanged(realNetns(prefix, step.in));
       return;
     case "shell":
       record(step.run, runIn(realNetns(prefix, step.in), ["sh", "-c", step.run]), step.in);
+      await firewall.hostChanged(realNetns(prefix, step.in));
       return;
     default:
       return;
@@ -132,7 +134,7 @@ export async function bringUp(lab: Lab, mode: Mode, state: LabState, progress: P
   const records: StepRecord[] = [];
   for (const step of lab.steps) {
     progress(stepName(step));
-    applySetupStep(step, firewall, state.prefix, records);
+    await applySetupStep(step, firewall, state.prefix, records);
   }
   state.ready = true;
   saveState(state);
@@ -178,7 +180,7 @@ export async function runMode(lab: Lab, mode: Mode, prefix: string, progress: Pr
           result.steps.push({ step: "counters", in: step.in, command: `-t ${step.table} -L${step.chain ? ` ${step.chain}` : ""} -n -v -x`, exitCode: ran.exitCode, output: `${ran.stdout}${ran.stderr}`.trimEnd(), atMs: Date.now(), table: step.table });
         } else {
           say(stepName(step));
-          applySetupStep(step, firewall, prefix, result.steps);
+          await applySetupStep(step, firewall, prefix, result.steps);
         }
       }
     } finally {

@@ -9,6 +9,7 @@ function status() {
   return collectStatus(
     {
       startedAt: 1000,
+      hostReads: 4,
       packets: { packetsIn: 10, accepted: 7, dropped: 3, replies: 1, bytesIn: 840, engineErrors: 1 },
       engineDrops: {
         "ip-header": 0, "transport-header": 2, "martian-source": 0, "martian-destination": 0, "no-route": 0, "forwarding-disabled": 0,
@@ -35,6 +36,7 @@ describe("daemon status", () => {
   it("prints one aligned `name value` line per counter, snake_case", () => {
     const text = formatStatus(status());
     expect(text).toMatch(/^packets_in +10$/m);
+    expect(text).toMatch(/^host_reads +4$/m);
     expect(text).toMatch(/^drop_transport_header +2$/m);
     expect(text).toMatch(/^drop_engine_error +1$/m);
     expect(text).toMatch(/^conntrack_insert_failed +1$/m);
